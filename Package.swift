@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+import Foundation
+
+// Compiler targeting for the hot (compute) targets.
+// DLCM_TARGET_CPU picks the CPU the kernels are compiled for (passed as `-target-cpu`).
+// The default `native` uses everything the build machine has (AVX-512, FMA, F16C, ...);
+// without it swiftc targets baseline x86-64: no FMA, so `addingProduct` becomes a library call.
+// Set it (e.g. `znver4`, `haswell`) when the build machine differs from the one that serves.
+let targetCPU = ProcessInfo.processInfo.environment["DLCM_TARGET_CPU"] ?? "native"
+
+let hotCodeSettings: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", targetCPU]),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    // Optimise kernels in debug builds too, so `swift test` is not slowed ~50x by -Onone.
+    // Bounds and overflow checks stay on (this is -O, not -Ounchecked).
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+
+let package = Package(
+    name: "dlcm-server",
+    products: [
+        .library(name: "Kernels", targets: ["Kernels"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .executable(name: "kernel-bench", targets: ["kernel-bench"]),
+    ],
+    targets: [
+        // `pause` for spin loops (no Swift spelling for it).
+        .target(name: "CKernelSupport"),
+        .target(
+            name: "Kernels",
+            dependencies: ["CKernelSupport"],
+            swiftSettings: hotCodeSettings
+        ),
+        .target(
+            name: "SafeTensors",
+            swiftSettings: hotCodeSettings
+        ),
+        .executableTarget(
+            name: "kernel-bench",
+            dependencies: ["Kernels"],
+            swiftSettings: hotCodeSettings
+        ),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+    ]
+)

@@ -1,0 +1,152 @@
+// Y (+)= X · Wᵀ for activations X (M, K) in f32 and weights W (N, K) in PyTorch Linear layout.
+//
+// M <= 4 (decode) is memory-bound and goes to `matvec`. Larger M (prefill) is compute-bound:
+// W is packed per panel of 32 output columns (see MatmulPacking.swift) and a 12x32
+// register-blocked micro-kernel (24 SIMD16 accumulators) broadcasts X elements against it.
+// Work is split over panels of N across the thread pool.
+
+/// Rows of X per micro-kernel call.
+@usableFromInline let microRows = 12
+/// Depth of one packed block: (kcBlock, panelWidth) f32 = 32 KiB, about the L1 size.
+@usableFromInline let kcBlock = 128
+
+/// Y (+)= X · Wᵀ.
+///
+/// - Parameters:
+///   - y: (m, w.rows) f32 output, row-major.
+///   - x: (m, w.cols) f32 input, row-major.
+///   - w: (N = w.rows, K = w.cols) weights, any `WeightType`.
+///   - m: rows of X and Y.
+///   - accumulate: add to Y instead of overwriting it.
+///   - pool: threads to split over (nil: the calling thread only).
+public func matmul(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
+                   m: Int, accumulate: Bool = false, pool: ThreadPool? = nil) {
+    if m <= maxMatvecRows {
+        matvec(y, x, w, m: m, accumulate: accumulate, pool: pool)
+        return
+    }
+    let n = w.rows
+    if w.cols == 0 {
+        if !accumulate { y.update(repeating: 0, count: m * n) }
+        return
+    }
+    let panels = (n + panelWidth - 1) / panelWidth
+    let run: (Range<Int>) -> Void = { range in
+        switch w.type {
+        case .f32: gemmPanels(y, x, w, .f32, m: m, panels: range, accumulate: accumulate)
+        case .bf16: gemmPanels(y, x, w, .bf16, m: m, panels: range, accumulate: accumulate)
+        case .f16: gemmPanels(y, x, w, .f16, m: m, panels: range, accumulate: accumulate)
+        }
+    }
+    if let pool, pool.threadCount > 1 {
+        pool.parallelFor(panels, run)
+    } else {
+        run(0..<panels)
+    }
+}
+
+/// Computes the output columns of `panels` (each `panelWidth` wide) for all m rows.
+/// `type` is passed separately (== w.type) so each call site specialises the packing loop.
+@inline(__always)
+func gemmPanels(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
+                _ type: WeightType, m: Int, panels: Range<Int>, accumulate: Bool) {
+    let n = w.rows, k = w.cols
+    let typed = WeightMatrix(base: w.base, type: type, rows: n, cols: k)
+    // 32 KiB scratch; on the stack of a pool thread (8 MiB stacks), else the allocator.
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: kcBlock * panelWidth) { scratch in
+        let packed = scratch.baseAddress!
+        for panel in panels {
+            let n0 = panel * panelWidth
+            let cols = min(panelWidth, n - n0)
+            var k0 = 0
+            while k0 < k {
+                let kc = min(kcBlock, k - k0)
+                packPanel(packed, typed, n0: n0, cols: cols, k0: k0, kc: kc)
+                let add = accumulate || k0 > 0
+                var m0 = 0
+                while m0 < m {
+                    microKernel12x32(kc: kc, x: x + m0 * k + k0, ldx: k, rows: min(microRows, m - m0),
+                                     packed: packed, y: y + m0 * n + n0, ldy: n, cols: cols, add: add)
+                    m0 += microRows
+                }
+                k0 += kcBlock
+            }
+        }
+    }
+}
+
+/// Y[0 ..< rows, 0 ..< cols] (+)= X[0 ..< rows, 0 ..< kc] · packed.
+///
+/// - Parameters:
+///   - x: (rows, kc) with row stride ldx. Rows beyond `rows` are never read.
+///   - rows: valid rows, 1...12.
+///   - packed: (kc, panelWidth) packed W panel.
+///   - y: (rows, cols) with row stride ldy.
+///   - cols: valid columns, 1...32.
+///   - add: accumulate into Y instead of overwriting.
+@inline(__always)
+func microKernel12x32(kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
+                      packed: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int,
+                      cols: Int, add: Bool) {
+    typealias V = SIMD16<Float>
+    // Rows past the end re-read the last valid row (results discarded): no branches inside.
+    @inline(__always) func xRow(_ r: Int) -> UnsafePointer<Float> { x + min(r, rows - 1) * ldx }
+    let x0 = xRow(0), x1 = xRow(1), x2 = xRow(2), x3 = xRow(3), x4 = xRow(4), x5 = xRow(5)
+    let x6 = xRow(6), x7 = xRow(7), x8 = xRow(8), x9 = xRow(9), x10 = xRow(10), x11 = xRow(11)
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    var c60 = V(), c61 = V(), c70 = V(), c71 = V(), c80 = V(), c81 = V()
+    var c90 = V(), c91 = V(), ca0 = V(), ca1 = V(), cb0 = V(), cb1 = V()
+    var p = UnsafeRawPointer(packed)
+    for kk in 0..<kc {
+        let w0 = p.load(as: V.self)
+        let w1 = (p + 64).load(as: V.self)
+        p += 128
+        var a = V(repeating: x0[kk])
+        c00 = c00.addingProduct(a, w0); c01 = c01.addingProduct(a, w1)
+        a = V(repeating: x1[kk])
+        c10 = c10.addingProduct(a, w0); c11 = c11.addingProduct(a, w1)
+        a = V(repeating: x2[kk])
+        c20 = c20.addingProduct(a, w0); c21 = c21.addingProduct(a, w1)
+        a = V(repeating: x3[kk])
+        c30 = c30.addingProduct(a, w0); c31 = c31.addingProduct(a, w1)
+        a = V(repeating: x4[kk])
+        c40 = c40.addingProduct(a, w0); c41 = c41.addingProduct(a, w1)
+        a = V(repeating: x5[kk])
+        c50 = c50.addingProduct(a, w0); c51 = c51.addingProduct(a, w1)
+        a = V(repeating: x6[kk])
+        c60 = c60.addingProduct(a, w0); c61 = c61.addingProduct(a, w1)
+        a = V(repeating: x7[kk])
+        c70 = c70.addingProduct(a, w0); c71 = c71.addingProduct(a, w1)
+        a = V(repeating: x8[kk])
+        c80 = c80.addingProduct(a, w0); c81 = c81.addingProduct(a, w1)
+        a = V(repeating: x9[kk])
+        c90 = c90.addingProduct(a, w0); c91 = c91.addingProduct(a, w1)
+        a = V(repeating: x10[kk])
+        ca0 = ca0.addingProduct(a, w0); ca1 = ca1.addingProduct(a, w1)
+        a = V(repeating: x11[kk])
+        cb0 = cb0.addingProduct(a, w0); cb1 = cb1.addingProduct(a, w1)
+    }
+    @inline(__always) func store(_ r: Int, _ lo: V, _ hi: V) {
+        guard r < rows else { return }
+        let out = y + r * ldy
+        if cols == panelWidth {
+            let o = UnsafeMutableRawPointer(out)
+            if add {
+                o.storeBytes(of: o.loadUnaligned(as: V.self) + lo, as: V.self)
+                (o + 64).storeBytes(of: (o + 64).loadUnaligned(as: V.self) + hi, as: V.self)
+            } else {
+                o.storeBytes(of: lo, as: V.self)
+                (o + 64).storeBytes(of: hi, as: V.self)
+            }
+        } else {
+            for j in 0..<cols {
+                let v = j < 16 ? lo[j] : hi[j - 16]
+                out[j] = add ? out[j] + v : v
+            }
+        }
+    }
+    store(0, c00, c01); store(1, c10, c11); store(2, c20, c21); store(3, c30, c31)
+    store(4, c40, c41); store(5, c50, c51); store(6, c60, c61); store(7, c70, c71)
+    store(8, c80, c81); store(9, c90, c91); store(10, ca0, ca1); store(11, cb0, cb1)
+}

@@ -1,0 +1,183 @@
+import CKernelSupport
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A tiny persistent pool of plain pthreads for data-parallel kernels.
+///
+/// Not Swift concurrency: the cooperative pool is only as wide as the machine, and blocking
+/// compute there stalls everything else. `parallelFor` hands out chunks of `0..<n` dynamically
+/// (so a worker whose core is busy with something else simply takes fewer chunks); the calling
+/// thread works too, so a pool of `threadCount` runs `threadCount - 1` extra threads, and a pool
+/// of 1 runs everything inline. Idle workers spin briefly, then sleep on a condition variable.
+///
+/// `parallelFor` must not be called concurrently from two threads, nor from inside its body.
+public final class ThreadPool: @unchecked Sendable {
+    /// Threads taking part in a `parallelFor`, the calling thread included.
+    public let threadCount: Int
+
+    /// Work generation (high 32 bits) and chunks not yet handed out (low 32 bits), in one word,
+    /// so a worker that wakes late for an old generation can never take a chunk of a new one.
+    private let state = Atomic<Int>(0)
+    /// Chunks finished in the current generation.
+    private let finished = Atomic<Int>(0)
+    /// Workers blocked (or about to block) on `condition`.
+    private let sleepers = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+
+    // Current job; written by the caller before publishing a generation (release store on
+    // `state`), read by workers only after they took a chunk of that generation.
+    private var body: ((Range<Int>) -> Void)?
+    private var total = 0
+    private var count = 0
+    private var chunkSize = 1
+
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var threads: [pthread_t] = []
+
+    /// Spin iterations (each a `pause`, ~tens of ns) before a worker sleeps: ~50-100 us.
+    private static let spinIterations = 2000
+
+    /// Number of online CPUs.
+    public static var coreCount: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// A process-wide pool with one thread per core, created on first use.
+    public static let shared = ThreadPool()
+
+    /// - Parameter threadCount: threads taking part (>= 1), default one per core. 1 = no threads.
+    public init(threadCount: Int = ThreadPool.coreCount) {
+        precondition(threadCount >= 1, "threadCount must be >= 1")
+        self.threadCount = threadCount
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+        for _ in 1..<threadCount {
+            threads.append(Self.startThread(self))
+        }
+    }
+
+    deinit {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        pthread_mutex_lock(mutex)
+        // Bump the generation so spinners notice too.
+        state.wrappingAdd(1 << 32, ordering: .sequentiallyConsistent)
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
+        for thread in threads { pthread_join(thread, nil) }
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    /// Runs `body` over `0..<n` split into contiguous ranges, in parallel; returns when all are done.
+    ///
+    /// - Parameters:
+    ///   - n: number of items.
+    ///   - grain: minimum items per range (ranges are multiples of it, except the last).
+    ///   - body: called once per range, possibly on several threads at once.
+    public func parallelFor(_ n: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        guard n > 0 else { return }
+        let grain = max(1, grain)
+        let grains = (n + grain - 1) / grain
+        // A few chunks per thread, for balance when a core is shared with other work.
+        let chunks = min(grains, threadCount == 1 ? 1 : threadCount * 4)
+        if chunks == 1 {
+            body(0..<n)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            self.body = body
+            self.total = n
+            self.count = chunks
+            self.chunkSize = ((grains + chunks - 1) / chunks) * grain
+            finished.store(0, ordering: .relaxed)
+            let generation = (state.load(ordering: .relaxed) >> 32) + 1
+            state.store(generation << 32 | chunks, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(condition)
+                pthread_mutex_unlock(mutex)
+            }
+            runChunks(generation: generation)
+            var spins = 0
+            while finished.load(ordering: .acquiring) != chunks {
+                spins += 1
+                if spins < 100_000 { dlcm_cpu_relax() } else { sched_yield() }
+            }
+            self.body = nil
+        }
+    }
+
+    /// Takes and runs chunks of `generation` until none are left.
+    private func runChunks(generation: Int) {
+        while true {
+            let s = state.load(ordering: .acquiring)
+            let remaining = s & 0xFFFF_FFFF
+            guard s >> 32 == generation, remaining > 0 else { return }
+            guard state.compareExchange(
+                expected: s, desired: s - 1, ordering: .acquiringAndReleasing
+            ).exchanged else { continue }
+            let index = count - remaining
+            let start = index * chunkSize
+            let end = min(total, start + chunkSize)
+            if start < end { body!(start..<end) }
+            finished.wrappingAdd(1, ordering: .releasing)
+        }
+    }
+
+    private func workerLoop() {
+        var seen = state.load(ordering: .acquiring) >> 32
+        while true {
+            var spins = 0
+            while state.load(ordering: .acquiring) >> 32 == seen && spins < Self.spinIterations {
+                dlcm_cpu_relax()
+                spins += 1
+            }
+            if state.load(ordering: .acquiring) >> 32 == seen {
+                pthread_mutex_lock(mutex)
+                sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
+                while state.load(ordering: .sequentiallyConsistent) >> 32 == seen {
+                    pthread_cond_wait(condition, mutex)
+                }
+                sleepers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+                pthread_mutex_unlock(mutex)
+            }
+            if stopping.load(ordering: .acquiring) { return }
+            seen = state.load(ordering: .acquiring) >> 32
+            runChunks(generation: seen)
+        }
+    }
+
+    /// Starts a worker thread; a plain function so the entry point is a plain C function
+    /// (closures formed in main-actor code crash when run on a foreign thread).
+    private static func startThread(_ pool: ThreadPool) -> pthread_t {
+        let context = Unmanaged.passUnretained(pool).toOpaque()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setstacksize(&attributes, 8 << 20)
+        defer { pthread_attr_destroy(&attributes) }
+        #if canImport(Glibc)
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attributes, { context in
+            Unmanaged<ThreadPool>.fromOpaque(context!).takeUnretainedValue().workerLoop()
+            return nil
+        }, context)
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        return thread
+        #else
+        var thread: pthread_t?
+        let rc = pthread_create(&thread, &attributes, { context in
+            Unmanaged<ThreadPool>.fromOpaque(context).takeUnretainedValue().workerLoop()
+            return nil
+        }, context)
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        return thread!
+        #endif
+    }
+}

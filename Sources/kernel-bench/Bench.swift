@@ -1,0 +1,146 @@
+import Kernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Random f32 values in [-1, 1) from a fixed-seed xorshift.
+func fillRandom(_ p: UnsafeMutablePointer<Float>, _ count: Int, seed: UInt64) {
+    var s = seed | 1
+    for i in 0..<count {
+        s ^= s << 13; s ^= s >> 7; s ^= s << 17
+        p[i] = Float(Int64(bitPattern: s >> 40) - (1 << 23)) / Float(1 << 23)
+    }
+}
+
+/// A weight matrix (n, k) of `type` with random values; also an f32 copy for the references.
+final class TestWeights {
+    let n: Int, k: Int, type: WeightType
+    let f32: UnsafeMutablePointer<Float>
+    let raw: UnsafeMutableRawPointer
+    var matrix: WeightMatrix { WeightMatrix(base: raw, type: type, rows: n, cols: k) }
+
+    init(n: Int, k: Int, type: WeightType, seed: UInt64 = 7) {
+        self.n = n; self.k = k; self.type = type
+        f32 = .allocate(capacity: n * k)
+        fillRandom(f32, n * k, seed: seed)
+        raw = .allocate(byteCount: n * k * type.byteSize, alignment: 64)
+        for i in 0..<(n * k) {
+            switch type {
+            case .f32: raw.storeBytes(of: f32[i], toByteOffset: 4 * i, as: Float.self)
+            case .bf16: raw.storeBytes(of: UInt16(f32[i].bitPattern >> 16), toByteOffset: 2 * i, as: UInt16.self)
+            case .f16: raw.storeBytes(of: Float16(f32[i]), toByteOffset: 2 * i, as: Float16.self)
+            }
+        }
+    }
+    deinit { f32.deallocate(); raw.deallocate() }
+}
+
+func runBenchmarks(sections: Set<String>) {
+    let pool1 = ThreadPool(threadCount: 1)
+    let pool2 = ThreadPool(threadCount: 2)
+    let blas = OpenBLAS()
+    print("kernel-bench: \(ThreadPool.coreCount) cores; OpenBLAS: \(blas.map { "loaded, core \($0.coreName)" } ?? "not found")")
+
+    var peak = 0.0
+    if sections.contains("peak") || sections.contains("matmul") {
+        peak = measurePeakGFLOPs()
+        print("Peak estimate (1 thread): \(fmt(peak)) GFLOP/s, measured with 24 independent SIMD16 FMA chains")
+        print("  (= clock actually reached x 2 FMA pipes x 16 lanes x 2 flops; 2 threads: 2x that)")
+    }
+    if sections.contains("peak") || sections.contains("matvec") {
+        let bw1 = measureReadBandwidth(pool: pool1)
+        let bw2 = measureReadBandwidth(pool: pool2)
+        print("Read bandwidth (sum of 256 MiB): 1 thread \(fmt(bw1)) GB/s, 2 threads \(fmt(bw2)) GB/s")
+    }
+    if sections.contains("matmul") { benchMatmul(pool1: pool1, pool2: pool2, blas: blas, peak: peak) }
+    if sections.contains("matvec") { benchMatvec(pool1: pool1, pool2: pool2) }
+}
+
+func benchMatmul(pool1: ThreadPool, pool2: ThreadPool, blas: OpenBLAS?, peak: Double) {
+    let shapes: [(m: Int, k: Int, n: Int)] = [
+        (128, 384, 384), (128, 384, 1536), (128, 1536, 384), (256, 768, 768),
+        (512, 192, 576), (512, 384, 1536), (512, 1536, 384), (512, 1536, 1536),
+    ]
+    print("\nmatmul Y(M,N) = X(M,K)·Wᵀ, GFLOP/s (2·M·N·K / best time); T = threads")
+    let header = ["M", "K", "N", "f32 1T", "f32 2T", "bf16 1T", "bf16 2T", "f16 1T", "naive 1T",
+                  "BLAS 1T", "BLAS 2T", "f32/BLAS 1T", "f32 1T %peak"]
+    print(header.map { pad($0, 9) }.joined(separator: " "))
+    for s in shapes {
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: s.m * s.k)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: s.m * s.n)
+        defer { x.deallocate(); y.deallocate() }
+        fillRandom(x, s.m * s.k, seed: 3)
+        let flops = 2.0 * Double(s.m * s.n * s.k)
+        func gflops(_ t: Double) -> Double { flops / t / 1e9 }
+        var row: [String] = ["\(s.m)", "\(s.k)", "\(s.n)"]
+        var f32One = 0.0
+        for type in [WeightType.f32, .bf16, .f16] {
+            let w = TestWeights(n: s.n, k: s.k, type: type)
+            let pools = type == .f16 ? [pool1] : [pool1, pool2]
+            for pool in pools {
+                let g = gflops(bestTime { matmul(y, x, w.matrix, m: s.m, pool: pool) })
+                if type == .f32 && pool === pool1 { f32One = g }
+                row.append(fmt(g))
+            }
+        }
+        let w = TestWeights(n: s.n, k: s.k, type: .f32)
+        row.append(fmt(gflops(bestTime(budget: 0.1) { naiveMatmul(y, x, w.f32, m: s.m, n: s.n, k: s.k) })))
+        var blasOne = Double.nan
+        if let blas {
+            for threads in [1, 2] {
+                blas.setThreads?(Int32(threads))
+                let g = gflops(bestTime { blas.sgemm(y, x, w.f32, m: s.m, n: s.n, k: s.k) })
+                if threads == 1 { blasOne = g }
+                row.append(fmt(g))
+            }
+        } else {
+            row += ["-", "-"]
+        }
+        row.append(fmt(f32One / blasOne, 2))
+        row.append(peak > 0 ? fmt(100 * f32One / peak, 0) + "%" : "-")
+        print(row.map { pad($0, 9) }.joined(separator: " "))
+    }
+}
+
+func benchMatvec(pool1: ThreadPool, pool2: ThreadPool) {
+    let shapes: [(k: Int, n: Int)] = [(384, 1152), (384, 1536), (1536, 384), (768, 3072), (3072, 768), (4096, 8192)]
+    print("\nmatvec (decode) Y(M,N) = X(M,K)·Wᵀ, GB/s of weights streamed (bytes(W) / best time)")
+    print("hot: the same W every call (cache-resident when small); cold: cycling over copies of W totalling >= 256 MiB (from DRAM)")
+    let header = ["K", "N", "type", "M", "hot 1T", "hot 2T", "cold 1T", "cold 2T", "naive 1T"]
+    print(header.map { pad($0, 8) }.joined(separator: " "))
+    for s in shapes {
+        for type in [WeightType.f32, .bf16, .f16] {
+            let bytes = s.n * s.k * type.byteSize
+            let copies = max(1, (256 << 20) / bytes)
+            let ws = (0..<copies).map { TestWeights(n: s.n, k: s.k, type: type, seed: UInt64($0 + 1)) }
+            for m in [1, 4] {
+                let x = UnsafeMutablePointer<Float>.allocate(capacity: m * s.k)
+                let y = UnsafeMutablePointer<Float>.allocate(capacity: m * s.n)
+                defer { x.deallocate(); y.deallocate() }
+                fillRandom(x, m * s.k, seed: 5)
+                var row = ["\(s.k)", "\(s.n)", "\(type)", "\(m)"]
+                for pool in [pool1, pool2] {
+                    let t = bestTime(budget: 0.2) { matvec(y, x, ws[0].matrix, m: m, pool: pool) }
+                    row.append(fmt(Double(bytes) / t / 1e9))
+                }
+                for pool in [pool1, pool2] {
+                    var next = 0
+                    let t = bestTime(budget: 0.3) {
+                        for _ in 0..<4 {
+                            matvec(y, x, ws[next].matrix, m: m, pool: pool)
+                            next = (next + 1) % copies
+                        }
+                    }
+                    row.append(fmt(4 * Double(bytes) / t / 1e9))
+                }
+                if type == .f32 {
+                    let t = bestTime(budget: 0.1) { naiveMatmul(y, x, ws[0].f32, m: m, n: s.n, k: s.k) }
+                    row.append(fmt(Double(bytes) / t / 1e9))
+                } else {
+                    row.append("-")
+                }
+                print(row.map { pad($0, 8) }.joined(separator: " "))
+            }
+        }
+    }
+}
