@@ -22,7 +22,11 @@ let package = Package(
     products: [
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "DLCMRuntime", targets: ["DLCMRuntime"]),
         .executable(name: "kernel-bench", targets: ["kernel-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // `pause` for spin loops (no Swift spelling for it).
@@ -41,7 +45,25 @@ let package = Package(
             dependencies: ["Kernels"],
             swiftSettings: hotCodeSettings
         ),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        // The model: config, weights, caches, batched forward. Knows nothing of text or HTTP.
+        .target(
+            name: "DLCMRuntime",
+            dependencies: ["Kernels", "SafeTensors"],
+            swiftSettings: hotCodeSettings
+        ),
+
+        // Joins text and model: per-request generation (sampling, streaming text, stop strings).
+        .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Tokenization"]),
+        // The command-line tool: generate, segment, bench.
+        .executableTarget(
+            name: "dlcm",
+            dependencies: ["DLCMEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(
+            name: "DLCMRuntimeTests",
+            dependencies: ["DLCMRuntime", "SafeTensors"],
+            resources: [.copy("Resources")]
+        ),
+
     ]
 )

@@ -1,0 +1,90 @@
+import DLCMRuntime
+import Tokenization
+
+/// Why a generation ended (OpenAI's `finish_reason`, plus the server's own).
+public enum FinishReason: String, Sendable {
+    /// A stop token or stop string.
+    case stop
+    /// max_tokens, or the model's context length.
+    case length
+    /// The client went away or cancelled.
+    case cancelled
+    /// The request's deadline passed.
+    case timeout
+}
+
+/// What a request asks of generation, beyond sampling.
+public struct GenerationParameters: Sendable {
+    public var sampling = SamplingParameters()
+    public var maxTokens = 16
+    public var stop: [String] = []
+    /// Token ids that end generation (the end-of-text token unless `ignoreEOS`).
+    public var stopTokenIDs: Set<Int32> = []
+    public var ignoreEOS = false
+    /// Top-n log-probabilities per generated token (nil = none).
+    public var logprobs: Int?
+
+    public init() {}
+}
+
+/// One generated token as the client sees it.
+public struct GeneratedToken: Sendable {
+    public let token: Int32
+    /// Text that became final with this token (may be empty: held-back UTF-8 or stop prefix).
+    public let text: String
+    public let logprobs: TokenLogprobs?
+    /// Set on the last token of the generation.
+    public let finish: FinishReason?
+}
+
+/// The text-level state of one request: sampling, streaming detokenization, stop strings and
+/// limits. The engine (or the CLI) feeds it each step's logits.
+public struct Generation: Sendable {
+    public let parameters: GenerationParameters
+    public private(set) var sampler: Sampler
+    private var detokenizer: StreamingDetokenizer
+    private var stopMatcher: StopMatcher
+    public private(set) var generated: [Int32] = []
+    public private(set) var finish: FinishReason?
+
+    public init(tokenizer: Tokenizer, prompt: [Int32], parameters: GenerationParameters, eotTokenID: Int32) {
+        var p = parameters
+        if !p.ignoreEOS { p.stopTokenIDs.insert(eotTokenID) }
+        self.parameters = p
+        sampler = Sampler(p.sampling, prompt: prompt)
+        detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecial: true)
+        stopMatcher = StopMatcher(p.stop)
+    }
+
+    /// Picks the next token from the logits after the last consumed token. `contextLeft` is how
+    /// many more tokens the model can take; when the returned token has `finish` set, the caller
+    /// does not feed it to the model.
+    public mutating func next(logits: [Float], contextLeft: Int) -> GeneratedToken {
+        precondition(finish == nil, "generation already finished")
+        let token = sampler.sample(logits)
+        sampler.accept(token)
+        generated.append(token)
+        let lp = parameters.logprobs.map { TokenLogprobs(logits: logits, token: token, top: $0) }
+        if parameters.stopTokenIDs.contains(token) {
+            finish = .stop
+            return GeneratedToken(token: token, text: stopMatcher.feed(detokenizer.finish()) + stopMatcher.flush(), logprobs: lp, finish: .stop)
+        }
+        var text = stopMatcher.feed(detokenizer.append(token))
+        if stopMatcher.matched != nil {
+            finish = .stop
+        } else if generated.count >= parameters.maxTokens || contextLeft <= 0 {
+            finish = .length
+            text += stopMatcher.feed(detokenizer.finish())
+            text += stopMatcher.flush()
+            if stopMatcher.matched != nil { finish = .stop }
+        }
+        return GeneratedToken(token: token, text: text, logprobs: lp, finish: finish)
+    }
+
+    /// Ends the generation early (cancel, deadline); returns any text still held back.
+    public mutating func end(_ reason: FinishReason) -> String {
+        guard finish == nil else { return "" }
+        finish = reason
+        return stopMatcher.feed(detokenizer.finish()) + stopMatcher.flush()
+    }
+}

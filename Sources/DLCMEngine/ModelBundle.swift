@@ -1,0 +1,25 @@
+import Foundation
+import DLCMRuntime
+import Tokenization
+
+/// A checkpoint directory loaded: the model and its tokenizer, checked against each other.
+public final class ModelBundle: @unchecked Sendable {
+    public let directory: URL
+    public let model: DLCMModel
+    public let tokenizer: Tokenizer
+    /// The directory's last path component, used as the API's model id.
+    public var name: String { directory.standardizedFileURL.lastPathComponent }
+
+    public init(directory: URL, threads: Int) throws {
+        self.directory = directory
+        model = try DLCMModel.load(directory: directory, threads: threads)
+        do {
+            tokenizer = try Tokenizer(contentsOf: directory.appendingPathComponent("tokenizer.json"))
+        } catch {
+            throw ModelError.config("tokenizer.json: \(error)")
+        }
+        guard tokenizer.vocabSize <= model.config.vocabSize else {
+            throw ModelError.config("tokenizer.json has \(tokenizer.vocabSize) tokens, the model only \(model.config.vocabSize)")
+        }
+    }
+}

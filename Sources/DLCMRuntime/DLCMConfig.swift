@@ -1,0 +1,114 @@
+import Foundation
+
+/// One transformer stack's shape (encoder, backbone or decoder).
+public struct StackConfig: Codable, Sendable, Equatable {
+    public var nLayers: Int
+    public var nHeads: Int
+    public var nKVHeads: Int
+    public var ffnDim: Int
+
+    enum CodingKeys: String, CodingKey {
+        case nLayers = "n_layers", nHeads = "n_heads", nKVHeads = "n_kv_heads", ffnDim = "ffn_dim"
+    }
+
+    public init(nLayers: Int, nHeads: Int, nKVHeads: Int, ffnDim: Int) {
+        self.nLayers = nLayers; self.nHeads = nHeads; self.nKVHeads = nKVHeads; self.ffnDim = ffnDim
+    }
+}
+
+/// How tokens weigh the concepts they attend (weights/FORMAT.md, "Cross-attention").
+public enum ConceptAttention: String, Codable, Sendable {
+    /// The paper's semantics: each concept counts once per token of its segment (log-count bias).
+    case replicated
+    /// Each completed concept counts once.
+    case unique
+}
+
+/// config.json of a DLCM checkpoint (weights/FORMAT.md).
+public struct DLCMConfig: Codable, Sendable, Equatable {
+    public var modelType: String
+    public var formatVersion: Int
+    public var vocabSize: Int
+    public var dToken: Int
+    public var dConcept: Int
+    public var dBase: Int
+    public var encoder: StackConfig
+    public var backbone: StackConfig
+    public var decoder: StackConfig
+    public var crossNHeads: Int
+    public var crossFFNDim: Int
+    public var dScan: Int
+    public var ropeTheta: Double
+    public var normEps: Float
+    public var threshold: Float
+    public var targetR: Double
+    public var conceptAttention: ConceptAttention
+    public var maxSeqLen: Int
+    public var eotTokenID: Int32
+    public var logitScale: Float
+    public var dtype: String
+
+    enum CodingKeys: String, CodingKey {
+        case modelType = "model_type", formatVersion = "format_version", vocabSize = "vocab_size"
+        case dToken = "d_token", dConcept = "d_concept", dBase = "d_base"
+        case encoder, backbone, decoder
+        case crossNHeads = "cross_n_heads", crossFFNDim = "cross_ffn_dim", dScan = "d_scan"
+        case ropeTheta = "rope_theta", normEps = "norm_eps", threshold, targetR = "target_r"
+        case conceptAttention = "concept_attention", maxSeqLen = "max_seq_len"
+        case eotTokenID = "eot_token_id", logitScale = "logit_scale", dtype
+    }
+
+    public static func load(from url: URL) throws -> DLCMConfig {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ModelError.config("cannot read \(url.path): \(error.localizedDescription)")
+        }
+        let config: DLCMConfig
+        do { config = try JSONDecoder().decode(DLCMConfig.self, from: data) } catch let DecodingError.keyNotFound(key, _) {
+            throw ModelError.config("\(url.lastPathComponent): missing field '\(key.stringValue)'")
+        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
+            let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ModelError.config("\(url.lastPathComponent): field '\(path)' has the wrong type")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ModelError.config("\(url.lastPathComponent): \(path.isEmpty ? "" : "field '\(path)': ")\(ctx.debugDescription)")
+        } catch {
+            throw ModelError.config("\(url.lastPathComponent): \(error)")
+        }
+        try config.validate()
+        return config
+    }
+
+    /// Throws naming the first field that cannot describe a servable model.
+    public func validate() throws {
+        func check(_ ok: Bool, _ field: String, _ why: String) throws {
+            if !ok { throw ModelError.config("config field '\(field)' \(why)") }
+        }
+        try check(modelType == "dlcm", "model_type", "must be \"dlcm\", got \"\(modelType)\"")
+        try check(formatVersion == 1, "format_version", "must be 1, got \(formatVersion)")
+        try check(vocabSize > 0, "vocab_size", "must be positive")
+        try check(dToken > 0 && dToken % 2 == 0, "d_token", "must be positive and even")
+        try check(dConcept > 0 && dConcept % 2 == 0, "d_concept", "must be positive and even")
+        try check(dBase > 0, "d_base", "must be positive")
+        for (name, s, width) in [("encoder", encoder, dToken), ("backbone", backbone, dConcept), ("decoder", decoder, dToken)] {
+            try check(s.nLayers > 0, "\(name).n_layers", "must be positive")
+            try check(s.nHeads > 0 && width % s.nHeads == 0, "\(name).n_heads", "must divide the width \(width)")
+            try check((width / s.nHeads) % 2 == 0, "\(name).n_heads", "must leave an even head dim for RoPE")
+            try check(s.nKVHeads > 0 && s.nHeads % s.nKVHeads == 0, "\(name).n_kv_heads", "must divide n_heads")
+            try check(s.ffnDim > 0, "\(name).ffn_dim", "must be positive")
+        }
+        try check(crossNHeads > 0 && dToken % crossNHeads == 0, "cross_n_heads", "must divide d_token")
+        try check(crossFFNDim > 0, "cross_ffn_dim", "must be positive")
+        try check(dScan > 0, "d_scan", "must be positive")
+        try check(ropeTheta > 0, "rope_theta", "must be positive")
+        try check(normEps > 0 && normEps < 1, "norm_eps", "must be in (0, 1)")
+        try check(threshold > 0 && threshold <= 1, "threshold", "must be in (0, 1]")
+        try check(targetR >= 1, "target_r", "must be at least 1")
+        try check(maxSeqLen > 0 && maxSeqLen <= 1 << 20, "max_seq_len", "must be in 1...\(1 << 20)")
+        try check(eotTokenID >= 0 && Int(eotTokenID) < vocabSize, "eot_token_id", "must be a token id below vocab_size")
+        try check(logitScale.isFinite && logitScale > 0, "logit_scale", "must be a positive number")
+        try check(["float32", "bfloat16", "float16"].contains(dtype), "dtype", "must be float32, bfloat16 or float16")
+    }
+
+    public var crossHeadDim: Int { dToken / crossNHeads }
+}

@@ -1,0 +1,340 @@
+import Foundation
+import Kernels
+
+/// One sequence's share of a batched pass: the tokens it consumes now (a whole prompt, a prompt
+/// chunk or one generated token).
+public struct BatchItem {
+    public let sequence: SequenceState
+    public let tokens: [Int32]
+    /// Logits for every new token (prompt scoring) instead of only the last.
+    public let allLogits: Bool
+
+    public init(sequence: SequenceState, tokens: [Int32], allLogits: Bool = false) {
+        self.sequence = sequence; self.tokens = tokens; self.allLogits = allLogits
+    }
+}
+
+/// What a pass produced for one item.
+public struct ForwardOutput {
+    /// (vocab) logits, one array per requested token (the last token, or all of them).
+    public var logits: [[Float]]
+    /// Router boundary probability of each new token.
+    public var boundaryProbs: [Float]
+    /// Whether each new token started a new segment.
+    public var boundaries: [Bool]
+    /// Concepts completed (backbone steps taken) during this pass.
+    public var conceptsClosed: Int
+}
+
+/// A DLCM on the CPU: encoder, router, pooling, concept backbone, smoothing, cross-attention and
+/// decoder, with every cache kept per sequence. Not thread-safe: one thread owns it and calls
+/// `forward`; the work inside is spread over `pool`.
+public final class DLCMModel {
+    public let config: DLCMConfig
+    let weights: DLCMWeights
+    let source: TensorSource
+    let encoder: TransformerStack
+    let backbone: TransformerStack
+    let decoder: TransformerStack
+    public let pool: ThreadPool?
+    /// Time per stage over all passes so far (reset it freely).
+    public var profile = ForwardProfile()
+    /// Cross-attention key (QK-normed) and value of the null concept, index 0 for every token.
+    let nullK: [Float]   // (d_token)
+    let nullV: [Float]   // (d_token)
+
+    // Scratch for a pass, grown to the largest seen.
+    private let x = FloatBuffer()          // (rows, d_token) encoder in -> h
+    private let rq = FloatBuffer()         // (rows, d_scan)
+    private let rk = FloatBuffer()         // (rows, d_scan)
+    private let conceptIn = FloatBuffer()  // (concepts, d_token) segment means
+    private let concepts = FloatBuffer()   // (concepts, d_concept) backbone in -> z -> z~
+    private let ck = FloatBuffer()         // (concepts, d_token)
+    private let cv = FloatBuffer()         // (concepts, d_token)
+    private let cq = FloatBuffer()         // (rows, d_token)
+    private let att = FloatBuffer()        // (rows, d_token)
+    private let u = FloatBuffer()          // (rows, d_token) cross output -> decoder
+    private let un = FloatBuffer()         // (rows, d_token)
+    private let f1 = FloatBuffer()         // (rows, cross_ffn)
+    private let f3 = FloatBuffer()         // (rows, cross_ffn)
+    private let lastRows = FloatBuffer()   // (selected rows, d_token)
+    private let logitBuffer = FloatBuffer() // (selected rows, vocab)
+
+    /// - Parameters:
+    ///   - source: the tensors; kept alive by the model.
+    ///   - threads: compute threads (1 = the calling thread only).
+    public init(config: DLCMConfig, source: TensorSource, threads: Int = ThreadPool.coreCount) throws {
+        try config.validate()
+        self.config = config
+        self.source = source
+        let weights = try DLCMWeights(config: config, source: source)
+        self.weights = weights
+        pool = threads > 1 ? ThreadPool(threadCount: threads) : nil
+        let c = config
+        encoder = TransformerStack(weights: weights.encoder, config: c.encoder, width: c.dToken, eps: c.normEps,
+                                   ropeTheta: c.ropeTheta, maxPositions: c.maxSeqLen)
+        backbone = TransformerStack(weights: weights.backbone, config: c.backbone, width: c.dConcept, eps: c.normEps,
+                                    ropeTheta: c.ropeTheta, maxPositions: c.maxSeqLen)
+        decoder = TransformerStack(weights: weights.decoder, config: c.decoder, width: c.dToken, eps: c.normEps,
+                                   ropeTheta: c.ropeTheta, maxPositions: c.maxSeqLen)
+        var k = [Float](repeating: 0, count: c.dToken), v = k
+        weights.conceptNull.withUnsafeBufferPointer { z in
+            matmul(&k, z.baseAddress!, weights.cross.wk, m: 1)
+            matmul(&v, z.baseAddress!, weights.cross.wv, m: 1)
+        }
+        let hd = c.crossHeadDim
+        weights.cross.kNorm.withUnsafeBufferPointer { nw in
+            k.withUnsafeMutableBufferPointer { kb in
+                for h in 0..<c.crossNHeads { rmsnorm(kb.baseAddress! + h * hd, kb.baseAddress! + h * hd, nw.baseAddress!, hd, eps: c.normEps) }
+            }
+        }
+        nullK = k
+        nullV = v
+    }
+
+    public func newSequence() -> SequenceState {
+        SequenceState(config: config, encoder: encoder.makeCache(), backbone: backbone.makeCache(), decoder: decoder.makeCache())
+    }
+
+    /// Bytes of scratch space the model holds for passes (grows with the largest batch).
+    public var scratchBytes: Int {
+        encoder.scratchBytes + backbone.scratchBytes + decoder.scratchBytes
+            + [x, rq, rk, conceptIn, concepts, ck, cv, cq, att, u, un, f1, f3, lastRows, logitBuffer].reduce(0) { $0 + $1.bytes }
+    }
+
+    /// Advances every item's sequence by its tokens in one batched pass.
+    public func forward(_ batch: [BatchItem]) throws -> [ForwardOutput] {
+        try validate(batch)
+        let c = config, d = c.dToken, dc = c.dConcept, ds = c.dScan
+        let rows = batch.reduce(0) { $0 + $1.tokens.count }
+        var firstRow = [Int](); var r0 = 0
+        for item in batch { firstRow.append(r0); r0 += item.tokens.count }
+
+        var t = monotonicNanoseconds()
+        // 1. Embeddings -> encoder.
+        x.reserve(rows * d)
+        let x = x.pointer
+        for (i, item) in batch.enumerated() {
+            for (j, t) in item.tokens.enumerated() {
+                convertToFloat(x + (firstRow[i] + j) * d, weights.embed.row(Int(t)), type: weights.embed.type, count: d)
+            }
+        }
+        encoder.forward(x, rows: rows, groups: batch.enumerated().map {
+            RowGroup(cache: $1.sequence.encoder, first: firstRow[$0], count: $1.tokens.count)
+        }, pool: pool)
+        let h = UnsafePointer(x)   // (rows, d_token) encoder output H
+        t = profile.add(.encoder, since: t)
+
+        // 2. Router and segmentation. Walk each sequence's tokens in order: a boundary closes the
+        // open segment into a concept (its mean queued for the backbone); each token records which
+        // concepts it may see (0...visible) and its multiplicity in the open segment.
+        rq.reserve(rows * ds); rk.reserve(rows * ds)
+        matmul(rq.pointer, h, weights.routerWq, m: rows, pool: pool)
+        matmul(rk.pointer, h, weights.routerWk, m: rows, pool: pool)
+        var outputs = [ForwardOutput]()
+        var visible = [Int](repeating: 0, count: rows)
+        var currentMult = [Int32](repeating: 0, count: rows)
+        var newConcepts = [(item: Int, p: Float, slot: Int)]()  // slot: the concept's index in its sequence
+        conceptIn.reserve(rows * d)
+        for (i, item) in batch.enumerated() {
+            let s = item.sequence
+            var probs = [Float](), flags = [Bool]()
+            for j in 0..<item.tokens.count {
+                let r = firstRow[i] + j
+                let pos = s.length + j
+                var p: Float = 1
+                if pos > 0 && j == 0 {
+                    p = s.qPrev.withUnsafeBufferPointer { boundaryProbability($0.baseAddress!, rk.pointer + r * ds, ds) }
+                } else if pos > 0 {
+                    p = boundaryProbability(rq.pointer + (r - 1) * ds, rk.pointer + r * ds, ds)
+                }
+                let boundary = pos == 0 || p >= c.threshold
+                if boundary && s.segLen > 0 {
+                    let mean = conceptIn.pointer + newConcepts.count * d
+                    let inv = 1 / Float(s.segLen)
+                    for e in 0..<d { mean[e] = s.segSum[e] * inv }
+                    newConcepts.append((i, s.pOpen, s.segLengths.count))
+                    s.segLengths.append(Int32(s.segLen))
+                    s.segLen = 0
+                    for e in 0..<d { s.segSum[e] = 0 }
+                }
+                if boundary { s.pOpen = p }
+                s.segSum.withUnsafeMutableBufferPointer { axpy($0.baseAddress!, 1, h + r * d, d) }
+                s.segLen += 1
+                visible[r] = s.segLengths.count
+                currentMult[r] = Int32(s.segLen)
+                probs.append(p); flags.append(boundary)
+            }
+            let lastQ = rq.pointer + (firstRow[i] + item.tokens.count - 1) * ds
+            s.qPrev.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: lastQ, count: ds) }
+            outputs.append(ForwardOutput(logits: [], boundaryProbs: probs, boundaries: flags,
+                                         conceptsClosed: newConcepts.reduce(0) { $0 + ($1.item == i ? 1 : 0) }))
+        }
+
+        t = profile.add(.router, since: t)
+        // 3. New concepts: pool up, one backbone pass over all of them (grouped per sequence),
+        // smoothing, and their cross-attention K/V appended to each sequence's concept cache.
+        if !newConcepts.isEmpty {
+            let n = newConcepts.count
+            concepts.reserve(n * dc)
+            matmul(concepts.pointer, conceptIn.pointer, weights.poolUp, m: n, pool: pool)
+            var groups = [RowGroup]()
+            var start = 0
+            while start < n {
+                var end = start
+                while end < n && newConcepts[end].item == newConcepts[start].item { end += 1 }
+                groups.append(RowGroup(cache: batch[newConcepts[start].item].sequence.backbone, first: start, count: end - start))
+                start = end
+            }
+            backbone.forward(concepts.pointer, rows: n, groups: groups, pool: pool)
+            for (ci, nc) in newConcepts.enumerated() {
+                let s = batch[nc.item].sequence
+                let z = concepts.pointer + ci * dc
+                // z~_0 = z_0; later concepts blend with the previous smoothed one (§5).
+                s.zPrev.withUnsafeMutableBufferPointer { zp in
+                    if nc.slot == 0 {
+                        zp.baseAddress!.update(from: z, count: dc)
+                    } else {
+                        let P = min(max(nc.p, 1e-4), 1 - 1e-4)
+                        for e in 0..<dc { zp[e] = P * z[e] + (1 - P) * zp[e] }
+                    }
+                    z.update(from: zp.baseAddress!, count: dc)
+                }
+            }
+            ck.reserve(n * d); cv.reserve(n * d)
+            matmul(ck.pointer, concepts.pointer, weights.cross.wk, m: n, pool: pool)
+            matmul(cv.pointer, concepts.pointer, weights.cross.wv, m: n, pool: pool)
+            let hd = c.crossHeadDim
+            weights.cross.kNorm.withUnsafeBufferPointer { nw in
+                for ci in 0..<n {
+                    for hh in 0..<c.crossNHeads {
+                        let p = ck.pointer + ci * d + hh * hd
+                        rmsnorm(p, p, nw.baseAddress!, hd, eps: c.normEps)
+                    }
+                }
+            }
+            for (ci, nc) in newConcepts.enumerated() {
+                let s = batch[nc.item].sequence
+                let slot = nc.slot
+                s.crossK.reserve((slot + 1) * d, keep: slot * d)
+                s.crossV.reserve((slot + 1) * d, keep: slot * d)
+                (s.crossK.pointer + slot * d).update(from: ck.pointer + ci * d, count: d)
+                (s.crossV.pointer + slot * d).update(from: cv.pointer + ci * d, count: d)
+            }
+        }
+
+        t = profile.add(.backbone, since: t)
+        // 4. Cross-attention: each token attends the null concept and the concepts completed
+        // before it, with the log-multiplicity bias in replicated mode; then the cross FFN.
+        crossAttention(h: h, rows: rows, batch: batch, firstRow: firstRow, visible: visible, currentMult: currentMult)
+
+        t = profile.add(.cross, since: t)
+        // 5. Decoder, then the LM head on the requested rows.
+        decoder.forward(u.pointer, rows: rows, groups: batch.enumerated().map {
+            RowGroup(cache: $1.sequence.decoder, first: firstRow[$0], count: $1.tokens.count)
+        }, pool: pool)
+        t = profile.add(.decoder, since: t)
+        var selected = [(item: Int, row: Int)]()
+        for (i, item) in batch.enumerated() {
+            if item.allLogits {
+                for j in 0..<item.tokens.count { selected.append((i, firstRow[i] + j)) }
+            } else {
+                selected.append((i, firstRow[i] + item.tokens.count - 1))
+            }
+        }
+        lastRows.reserve(selected.count * d)
+        for (k, sel) in selected.enumerated() {
+            (lastRows.pointer + k * d).update(from: u.pointer + sel.row * d, count: d)
+        }
+        let vocab = c.vocabSize
+        logitBuffer.reserve(selected.count * vocab)
+        matmul(logitBuffer.pointer, lastRows.pointer, weights.lmHead, m: selected.count, pool: pool)
+        for (k, sel) in selected.enumerated() {
+            let row = logitBuffer.pointer + k * vocab
+            outputs[sel.item].logits.append([Float](unsafeUninitializedCapacity: vocab) { buf, count in
+                for e in 0..<vocab { buf[e] = row[e] * c.logitScale }
+                count = vocab
+            })
+        }
+        for item in batch { item.sequence.length += item.tokens.count }
+        _ = profile.add(.head, since: t)
+        profile.count(tokens: rows, concepts: newConcepts.count)
+        return outputs
+    }
+
+    /// Tokens 0..<n of u: h + cross-attention, then the cross FFN. Writes `u`.
+    private func crossAttention(h: UnsafePointer<Float>, rows: Int, batch: [BatchItem], firstRow: [Int],
+                                visible: [Int], currentMult: [Int32]) {
+        let c = config, d = c.dToken, nh = c.crossNHeads, hd = c.crossHeadDim, ffn = c.crossFFNDim
+        cq.reserve(rows * d); att.reserve(rows * d); u.reserve(rows * d); un.reserve(rows * d)
+        f1.reserve(rows * ffn); f3.reserve(rows * ffn)
+        let cq = cq.pointer, att = att.pointer, u = u.pointer, un = un.pointer
+        matmul(cq, h, weights.cross.wq, m: rows, pool: pool)
+        weights.cross.qNorm.withUnsafeBufferPointer { nw in
+            for r in 0..<rows { for hh in 0..<nh { rmsnorm(cq + r * d + hh * hd, cq + r * d + hh * hd, nw.baseAddress!, hd, eps: c.normEps) } }
+        }
+        var rowSeq = [SequenceState](); rowSeq.reserveCapacity(rows)
+        for item in batch { for _ in item.tokens { rowSeq.append(item.sequence) } }
+        let scale = 1 / Float(hd).squareRoot()
+        let replicated = c.conceptAttention == .replicated
+        nullK.withUnsafeBufferPointer { nk in
+            nullV.withUnsafeBufferPointer { nv in
+                let body: (Range<Int>) -> Void = { range in
+                    for item in range {
+                        let r = item / nh, hh = item % nh
+                        let s = rowSeq[r]
+                        let n = visible[r] + 1              // null + completed concepts
+                        let qh = cq + r * d + hh * hd, out = att + r * d + hh * hd
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { sb in
+                            let sc = sb.baseAddress!
+                            sc[0] = dot(qh, nk.baseAddress! + hh * hd, hd) * scale
+                            for ci in 1..<max(n, 1) { sc[ci] = dot(qh, s.crossK.pointer + (ci - 1) * d + hh * hd, hd) * scale }
+                            if replicated {
+                                for ci in 0..<(n - 1) { sc[ci] += logf(Float(s.segLengths[ci])) }
+                                sc[n - 1] += logf(Float(currentMult[r]))
+                            }
+                            softmax(sc, n)
+                            out.update(repeating: 0, count: hd)
+                            axpy(out, sc[0], nv.baseAddress! + hh * hd, hd)
+                            for ci in 1..<max(n, 1) { axpy(out, sc[ci], s.crossV.pointer + (ci - 1) * d + hh * hd, hd) }
+                        }
+                    }
+                }
+                if let pool, rows * nh > 64 { pool.parallelFor(rows * nh, body) } else { body(0..<(rows * nh)) }
+            }
+        }
+        u.update(from: h, count: rows * d)
+        matmul(u, att, weights.cross.wo, m: rows, accumulate: true, pool: pool)
+        weights.cross.ffnNorm.withUnsafeBufferPointer { nw in
+            for r in 0..<rows { rmsnorm(un + r * d, u + r * d, nw.baseAddress!, d, eps: c.normEps) }
+        }
+        matmul(f1.pointer, un, weights.cross.w1, m: rows, pool: pool)
+        matmul(f3.pointer, un, weights.cross.w3, m: rows, pool: pool)
+        siluMul(f1.pointer, f3.pointer, rows * ffn)
+        matmul(u, f1.pointer, weights.cross.w2, m: rows, accumulate: true, pool: pool)
+    }
+
+    private func validate(_ batch: [BatchItem]) throws {
+        guard !batch.isEmpty else { throw ModelError.invalidArgument("empty batch") }
+        var seen = Set<ObjectIdentifier>()
+        for item in batch {
+            guard !item.tokens.isEmpty else { throw ModelError.invalidArgument("a batch item has no tokens") }
+            guard seen.insert(ObjectIdentifier(item.sequence)).inserted else {
+                throw ModelError.invalidArgument("a sequence appears twice in one batch")
+            }
+            let need = item.sequence.length + item.tokens.count
+            guard need <= config.maxSeqLen else {
+                throw ModelError.contextLengthExceeded(limit: config.maxSeqLen, requested: need)
+            }
+            for t in item.tokens where t < 0 || Int(t) >= config.vocabSize { throw ModelError.invalidToken(t) }
+        }
+    }
+}
+
+/// p = clamp(0.5 * (1 - cos(q_prev, k)), 0, 1), the cosine with PyTorch's epsilon on each norm.
+@inline(__always)
+func boundaryProbability(_ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ n: Int) -> Float {
+    let qq = dot(q, q, n).squareRoot(), kk = dot(k, k, n).squareRoot()
+    let cosine = dot(q, k, n) / (max(qq, 1e-8) * max(kk, 1e-8))
+    return min(max(0.5 * (1 - cosine), 0), 1)
+}

@@ -1,0 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Wall time per stage accumulated over passes (for `dlcm bench`): a handful of clock reads per
+/// pass, nothing per token.
+public struct ForwardProfile: Sendable {
+    public enum Stage: Int, CaseIterable, Sendable {
+        case encoder, router, backbone, cross, decoder, head
+        public var name: String { String(describing: self) }
+    }
+    public private(set) var nanoseconds = [UInt64](repeating: 0, count: Stage.allCases.count)
+    public private(set) var passes = 0
+    public private(set) var tokens = 0
+    public private(set) var concepts = 0
+
+    public init() {}
+
+    mutating func add(_ stage: Stage, since start: UInt64) -> UInt64 {
+        let now = monotonicNanoseconds()
+        nanoseconds[stage.rawValue] += now - start
+        return now
+    }
+
+    mutating func count(tokens t: Int, concepts c: Int) {
+        passes += 1; tokens += t; concepts += c
+    }
+
+    public func seconds(_ stage: Stage) -> Double { Double(nanoseconds[stage.rawValue]) / 1e9 }
+    public var totalSeconds: Double { Double(nanoseconds.reduce(0, +)) / 1e9 }
+}
+
+@inline(__always)
+public func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

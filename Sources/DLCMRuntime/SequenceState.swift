@@ -1,0 +1,47 @@
+/// Everything the model remembers about one sequence between passes (model document §9):
+/// the three stacks' KV caches, the router's previous q, the open segment, the smoothed-concept
+/// state and the cross-attention K/V of every completed concept. Owned by one model; used only
+/// on the thread that calls the model.
+public final class SequenceState {
+    /// Tokens consumed so far.
+    public internal(set) var length = 0
+
+    let encoder: KVCache
+    let backbone: KVCache
+    let decoder: KVCache
+    /// Router q of the previous token. (d_scan)
+    var qPrev: [Float]
+    /// Sum of the open segment's encoder states. (d_token)
+    var segSum: [Float]
+    /// Tokens in the open segment (0 before the first token).
+    var segLen = 0
+    /// Boundary probability of the open segment's first token.
+    var pOpen: Float = 1
+    /// Token count of every completed segment, in order: also the replicated-mode multiplicity
+    /// of concept index c (c = 0 is the null concept, seen by segment 0's tokens).
+    var segLengths: [Int32] = []
+    /// The last smoothed concept z~. (d_concept)
+    var zPrev: [Float]
+    /// Cross-attention keys (QK-normed) and values of completed concepts 1..n. (n, d_token) each;
+    /// the null concept's are the model's.
+    let crossK = FloatBuffer()
+    let crossV = FloatBuffer()
+
+    init(config: DLCMConfig, encoder: KVCache, backbone: KVCache, decoder: KVCache) {
+        self.encoder = encoder
+        self.backbone = backbone
+        self.decoder = decoder
+        qPrev = [Float](repeating: 0, count: config.dScan)
+        segSum = [Float](repeating: 0, count: config.dToken)
+        zPrev = [Float](repeating: 0, count: config.dConcept)
+    }
+
+    /// Completed concepts (backbone steps taken).
+    public var conceptCount: Int { segLengths.count }
+
+    /// Bytes held by this sequence's caches.
+    public var memoryBytes: Int {
+        encoder.bytes + backbone.bytes + decoder.bytes + crossK.bytes + crossV.bytes
+            + 4 * (qPrev.count + segSum.count + zPrev.count + segLengths.count)
+    }
+}

@@ -1,0 +1,111 @@
+import Kernels
+
+/// The rows of one sequence inside a batched pass: rows first..<first+count of the activations
+/// are that sequence's next positions, cache.count ..< cache.count + count.
+struct RowGroup {
+    let cache: KVCache
+    let first: Int
+    let count: Int
+}
+
+/// A causal LLaMA-style stack (pre-RMSNorm, GQA with RoPE, SwiGLU) ending in an RMSNorm. One
+/// instance serves every sequence; the scratch buffers make it single-threaded at the call level
+/// (the model's owner thread), while the work inside is spread over the thread pool.
+final class TransformerStack {
+    let weights: StackWeights
+    let config: StackConfig
+    let width: Int
+    let headDim: Int
+    let kvDim: Int
+    let eps: Float
+    let rope: RoPETable
+
+    // Scratch, grown to the largest pass seen.
+    private let xn = FloatBuffer()    // (rows, width)
+    private let q = FloatBuffer()     // (rows, nHeads * headDim)
+    private let k = FloatBuffer()     // (rows, kvDim)
+    private let v = FloatBuffer()     // (rows, kvDim)
+    private let att = FloatBuffer()   // (rows, nHeads * headDim)
+    private let f1 = FloatBuffer()    // (rows, ffnDim)
+    private let f3 = FloatBuffer()    // (rows, ffnDim)
+
+    init(weights: StackWeights, config: StackConfig, width: Int, eps: Float, ropeTheta: Double, maxPositions: Int) {
+        self.weights = weights
+        self.config = config
+        self.width = width
+        headDim = width / config.nHeads
+        kvDim = config.nKVHeads * headDim
+        self.eps = eps
+        rope = RoPETable(headDim: headDim, theta: ropeTheta, positions: maxPositions)
+    }
+
+    func makeCache() -> KVCache { KVCache(layers: config.nLayers, kvDim: kvDim) }
+
+    /// x (rows, width) in place: on return it holds norm(stack(x)). Appends each group's keys and
+    /// values to its cache.
+    func forward(_ x: UnsafeMutablePointer<Float>, rows: Int, groups: [RowGroup], pool: ThreadPool?) {
+        let d = width, nh = config.nHeads, hd = headDim, ffn = config.ffnDim
+        let qDim = nh * hd, kvd = kvDim, rep = nh / config.nKVHeads
+        for b in [xn, att] { b.reserve(rows * max(d, qDim)) }
+        q.reserve(rows * qDim); k.reserve(rows * kvd); v.reserve(rows * kvd)
+        f1.reserve(rows * ffn); f3.reserve(rows * ffn)
+        // Row -> (cache, position) for the attention loop.
+        var rowCache = [KVCache](); rowCache.reserveCapacity(rows)
+        var rowPos = [Int](); rowPos.reserveCapacity(rows)
+        for g in groups {
+            g.cache.reserve(positions: g.cache.count + g.count)
+            for j in 0..<g.count { rowCache.append(g.cache); rowPos.append(g.cache.count + j) }
+        }
+        let xn = xn.pointer, q = q.pointer, k = k.pointer, v = v.pointer, att = att.pointer
+        let f1 = f1.pointer, f3 = f3.pointer
+        let scale = 1 / Float(hd).squareRoot()
+
+        for (l, w) in weights.layers.enumerated() {
+            w.attnNorm.withUnsafeBufferPointer { nw in
+                for r in 0..<rows { rmsnorm(xn + r * d, x + r * d, nw.baseAddress!, d, eps: eps) }
+            }
+            matmul(q, xn, w.wq, m: rows, pool: pool)
+            matmul(k, xn, w.wk, m: rows, pool: pool)
+            matmul(v, xn, w.wv, m: rows, pool: pool)
+            for r in 0..<rows {
+                let pos = rowPos[r]
+                rope.apply(q + r * qDim, heads: nh, pos: pos)
+                rope.apply(k + r * kvd, heads: config.nKVHeads, pos: pos)
+                (rowCache[r].keys(l) + pos * kvd).update(from: k + r * kvd, count: kvd)
+                (rowCache[r].values(l) + pos * kvd).update(from: v + r * kvd, count: kvd)
+            }
+            let work = rows * nh
+            let body: (Range<Int>) -> Void = { range in
+                for item in range {
+                    let r = item / nh, h = item % nh, kvh = h / rep
+                    let n = rowPos[r] + 1
+                    let keys = rowCache[r].keys(l) + kvh * hd, values = rowCache[r].values(l) + kvh * hd
+                    let qh = q + r * qDim + h * hd, out = att + r * qDim + h * hd
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { sbuf in
+                        let s = sbuf.baseAddress!
+                        for t in 0..<n { s[t] = dot(qh, keys + t * kvd, hd) * scale }
+                        softmax(s, n)
+                        out.update(repeating: 0, count: hd)
+                        for t in 0..<n { axpy(out, s[t], values + t * kvd, hd) }
+                    }
+                }
+            }
+            if let pool, work * (rowPos.last ?? 0) > 4096 { pool.parallelFor(work, body) } else { body(0..<work) }
+            matmul(x, att, w.wo, m: rows, accumulate: true, pool: pool)
+
+            w.ffnNorm.withUnsafeBufferPointer { nw in
+                for r in 0..<rows { rmsnorm(xn + r * d, x + r * d, nw.baseAddress!, d, eps: eps) }
+            }
+            matmul(f1, xn, w.w1, m: rows, pool: pool)
+            matmul(f3, xn, w.w3, m: rows, pool: pool)
+            siluMul(f1, f3, rows * ffn)
+            matmul(x, f1, w.w2, m: rows, accumulate: true, pool: pool)
+        }
+        weights.norm.withUnsafeBufferPointer { nw in
+            for r in 0..<rows { rmsnorm(x + r * d, x + r * d, nw.baseAddress!, d, eps: eps) }
+        }
+        for g in groups { g.cache.advance(by: g.count) }
+    }
+
+    var scratchBytes: Int { [xn, q, k, v, att, f1, f3].reduce(0) { $0 + $1.bytes } }
+}

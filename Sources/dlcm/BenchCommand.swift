@@ -1,0 +1,67 @@
+import ArgumentParser
+import DLCMEngine
+import DLCMRuntime
+import Foundation
+
+/// Prefill and decode speed, the concept backbone's share, and the fraction of the machine's
+/// roofline reached. Figures, not pass/fail.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure prefill and decode speed.")
+
+    @OptionGroup var options: ModelOptions
+    @Option(name: .long, help: "Prompt tokens for the prefill measurement.") var promptTokens = 256
+    @Option(name: .long, help: "Decode steps per measurement.") var steps = 128
+    @Option(name: .long, parsing: .upToNextOption, help: "Batch sizes for decode.") var batch: [Int] = [1, 8, 16]
+    @Option(name: .long, help: "Peak f32 matmul GFLOP/s of this machine at these threads (kernel-bench).") var peakGflops: Double = 400
+    @Option(name: .long, help: "Peak memory bandwidth GB/s of this machine.") var peakGBs: Double = 40
+
+    func run() throws {
+        let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: threads)
+        let model = bundle.model, c = model.config
+        let text = String(repeating: "The quick brown fox jumps over the lazy dog. A dictionary defines words; code defines programs. ", count: 64)
+        let corpus = [c.eotTokenID] + bundle.tokenizer.encode(text, parseSpecial: false)
+        let prompt = Array(corpus.prefix(min(promptTokens, c.maxSeqLen / 2)))
+        print("model \(bundle.name): d_token \(c.dToken), d_concept \(c.dConcept), layers \(c.encoder.nLayers)+\(c.backbone.nLayers)+\(c.decoder.nLayers), vocab \(c.vocabSize), \(c.dtype), threads \(threads)")
+
+        // Prefill: best of 3.
+        var best = Double.infinity
+        var tpc = 4.0
+        for _ in 0..<3 {
+            let seq = model.newSequence()
+            let t0 = monotonicNanoseconds()
+            _ = try model.forward([BatchItem(sequence: seq, tokens: prompt)])
+            best = min(best, Double(monotonicNanoseconds() - t0) / 1e9)
+            tpc = Double(seq.length) / Double(seq.conceptCount + 1)
+        }
+        let flops = c.flopsPerToken(tokensPerConcept: tpc)
+        let prefillRate = Double(prompt.count) / best
+        print(String(format: "prefill  %4d tokens: %8.0f tok/s  %6.1f GFLOP/s (%.0f%% of %.0f peak)  [%.2f tokens/concept]",
+                     prompt.count, prefillRate, prefillRate * flops.total / 1e9, 100 * prefillRate * flops.total / 1e9 / peakGflops, peakGflops, tpc))
+
+        // Decode at each batch size: greedy steps after a short distinct prompt per sequence.
+        for b in batch {
+            let seqs = (0..<b).map { _ in model.newSequence() }
+            let prompts = (0..<b).map { i in Array(corpus[(i * 7)..<(i * 7 + 32)]) }
+            var outs = try model.forward(zip(seqs, prompts).map { BatchItem(sequence: $0, tokens: $1) })
+            let n = min(steps, c.maxSeqLen - 40)
+            model.profile = ForwardProfile()
+            let t0 = monotonicNanoseconds()
+            for _ in 0..<n {
+                outs = try model.forward(zip(seqs, outs).map { BatchItem(sequence: $0, tokens: [argmax($1.logits[0])]) })
+            }
+            let s = Double(monotonicNanoseconds() - t0) / 1e9
+            let rate = Double(n * b) / s
+            let p = model.profile
+            let decodeTPC = Double(p.tokens) / Double(max(p.concepts, 1))
+            let f = c.flopsPerToken(tokensPerConcept: decodeTPC)
+            let bytesPerStep = c.weightBytesPerToken(tokensPerConcept: decodeTPC, bytesPerWeight: c.dtype == "float32" ? 4 : 2)
+            let stages = ForwardProfile.Stage.allCases.map { String(format: "%@ %.0f%%", $0.name, 100 * p.seconds($0) / p.totalSeconds) }.joined(separator: ", ")
+            print(String(format: "decode batch %2d: %8.1f tok/s  %.2f ms/step  weights %.1f GB/s (%.0f%% of %.0f)  backbone: %.0f%% of time, %.0f%% of FLOPs  [%.2f tokens/concept]",
+                         b, rate, 1000 * s / Double(n), bytesPerStep * Double(n) / s / 1e9, 100 * bytesPerStep * Double(n) / s / 1e9 / peakGBs, peakGBs,
+                         100 * p.seconds(.backbone) / p.totalSeconds, 100 * f.backboneShare, decodeTPC))
+            print("    time by stage: \(stages)")
+        }
+        print(String(format: "FLOPs per token (matmuls, at %.2f tokens/concept): %.2f M, backbone share %.0f%%", tpc, flops.total / 1e6, 100 * flops.backboneShare))
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct DLCMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlcm",
+        abstract: "Run a Dynamic Large Concept Model on the CPU.",
+        subcommands: [GenerateCommand.self, SegmentCommand.self, BenchCommand.self],
+        defaultSubcommand: GenerateCommand.self)
+}
+
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Checkpoint directory (config.json, model.safetensors, tokenizer.json).")
+    var model = "weights/dlcm-5m-debian"
+
+    @Option(name: .long, help: "Compute threads (default: all cores).")
+    var threads: Int?
+}
