@@ -15,8 +15,8 @@ let package = Package(
         .testTarget(
             name: "TokenizationTests",
             dependencies: ["Tokenization"],
-            exclude: ["Scripts"],
-            resources: [.copy("Resources")]
+            // Fixtures are read from the source tree (see Fixtures.swift), so none are bundled.
+            exclude: ["Scripts", "Resources", "make_cases.py"]
         ),
     ]
 )

@@ -93,9 +93,16 @@ struct AddedTokenMatcher: Sendable {
         return nil
     }
 
+    /// The regex `\w` class the library's `single_word` check uses: Alphabetic, marks, decimal
+    /// digits, connector punctuation and the zero-width joiners.
     private static func isWordChar(_ scalar: Unicode.Scalar?) -> Bool {
         guard let scalar else { return false }
-        return scalar == "_" || scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+        let properties = scalar.properties
+        if properties.isAlphabetic || properties.isJoinControl { return true }
+        switch properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true
+        default: return false
+        }
     }
 
     private func firstScalar(_ buf: UnsafeBufferPointer<UInt8>, _ i: Int) -> Unicode.Scalar? {

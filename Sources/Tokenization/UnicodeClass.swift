@@ -17,6 +17,7 @@ enum CharClass: UInt8 {
 
     static func compute(_ scalar: Unicode.Scalar) -> CharClass {
         if scalar.value < 0x80 { return asciiTable[Int(scalar.value)] }
+        for range in newerThanLibrary where (range.first...range.last).contains(scalar.value) { return range.cls }
         let properties = scalar.properties
         if properties.isWhitespace { return .whitespace }
         switch properties.generalCategory {
