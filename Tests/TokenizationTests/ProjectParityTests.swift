@@ -58,7 +58,7 @@ import Testing
             if ids != document.ids || decoded != document.text {
                 mismatches += 1
                 if mismatches <= 3 {
-                    let at = zip(ids, document.ids).firstIndex { $0 != $1 } ?? min(ids.count, document.ids.count)
+                    let at = (0..<min(ids.count, document.ids.count)).first { ids[$0] != document.ids[$0] } ?? min(ids.count, document.ids.count)
                     Issue.record("""
                         document \(index) (split \(document.split)): \(ids.count) ids, expected \(document.ids.count); \
                         first difference at \(at): \(ids[at..<min(at + 8, ids.count)]) vs \
