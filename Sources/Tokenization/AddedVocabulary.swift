@@ -25,6 +25,8 @@ public struct AddedToken: Sendable, Equatable {
 struct AddedTokenMatcher: Sendable {
     /// Candidates by first byte, longest first (so the first hit at a position is the longest).
     private let byFirstByte: [[(bytes: [UInt8], token: AddedToken)]]
+    /// Whether any token starts with the byte (a quick filter for the scan).
+    private let isFirstByte: [Bool]
 
     init(_ tokens: [AddedToken]) {
         var table = [[(bytes: [UInt8], token: AddedToken)]](repeating: [], count: 256)
@@ -34,9 +36,10 @@ struct AddedTokenMatcher: Sendable {
         }
         for i in 0..<256 { table[i].sort { $0.bytes.count > $1.bytes.count } }
         byFirstByte = table
+        isFirstByte = table.map { !$0.isEmpty }
     }
 
-    var isEmpty: Bool { byFirstByte.allSatisfy(\.isEmpty) }
+    var isEmpty: Bool { !isFirstByte.contains(true) }
 
     /// A piece of the input: `token` set for an added token, nil for text to tokenize.
     struct Piece {
@@ -50,7 +53,7 @@ struct AddedTokenMatcher: Sendable {
         var textStart = range.lowerBound  // where the pending text piece starts
         var i = range.lowerBound
         while i < range.upperBound {
-            guard let (token, length) = longestMatch(buf, i, range.upperBound) else {
+            guard isFirstByte[Int(buf[i])], let (token, length) = longestMatch(buf, i, range.upperBound) else {
                 i += 1
                 continue
             }

@@ -7,19 +7,14 @@ final class BPEModel: Sendable {
     /// token string -> id, and id -> token string, for the model's own vocabulary.
     let vocab: [String: Int32]
     let idToToken: [Int32: String]
-    /// Pair of symbol ids, packed `left << 32 | right` -> (rank, merged id).
-    private let merges: [UInt64: Merge]
+    /// Pair of symbol ids -> (rank, merged id).
+    private let merges: MergeTable
     /// byteIDs[b]: id of the one-byte token for byte b, or -1 when the vocabulary lacks it.
     private let byteIDs: [Int32]
     private let unknownID: Int32?
     private let fuseUnknown: Bool
     private let ignoreMerges: Bool
     private let cache: WordCache
-
-    struct Merge: Sendable {
-        let rank: Int32
-        let id: Int32
-    }
 
     init(_ json: JSONObject) throws {
         let type = try json.type()
@@ -51,14 +46,15 @@ final class BPEModel: Sendable {
         self.vocab = vocab
         self.idToToken = idToToken
 
-        var merges = [UInt64: Merge](minimumCapacity: 1 << 16)
-        for (rank, entry) in try json.array("merges").enumerated() {
+        let mergesJSON = try json.array("merges")
+        var merges = MergeTable(capacity: mergesJSON.count)
+        for (rank, entry) in mergesJSON.enumerated() {
             let (left, right) = try Self.mergePair(entry, path: "\(json.path).merges[\(rank)]")
             guard let leftID = vocab[left] else { throw TokenizerError.mergeOutOfVocabulary(left) }
             guard let rightID = vocab[right] else { throw TokenizerError.mergeOutOfVocabulary(right) }
             guard let mergedID = vocab[left + right] else { throw TokenizerError.mergeOutOfVocabulary(left + right) }
             // A repeated pair keeps its last rank, as in the library's map.
-            merges[Self.key(leftID, rightID)] = Merge(rank: Int32(rank), id: mergedID)
+            merges.set(leftID, rightID, .init(rank: Int32(rank), id: mergedID))
         }
         self.merges = merges
         byteIDs = ByteLevelAlphabet.byteToScalar.map { vocab[String($0)] ?? -1 }
@@ -84,40 +80,40 @@ final class BPEModel: Sendable {
         throw TokenizerError.invalidJSON("\(path) is not a merge pair")
     }
 
-    @inline(__always)
-    private static func key(_ left: Int32, _ right: Int32) -> UInt64 {
-        UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
+    /// Appends the ids of one word, given as raw bytes (spelled with the byte-level alphabet).
+    /// Working buffers reused across the words of one `encode` call, to avoid allocating per word.
+    struct Scratch {
+        fileprivate var symbols: [Symbol] = []
+        fileprivate var heap = MergeHeap()
+        init() {}
     }
 
-    /// Appends the ids of one word, given as raw bytes (spelled with the byte-level alphabet).
-    func tokenize(_ word: ArraySlice<UInt8>, into ids: inout [Int32]) {
+    func tokenize(_ word: ArraySlice<UInt8>, scratch: inout Scratch, into ids: inout [Int32]) {
         // Words of 256+ bytes bypass the cache, as in the library (long words are rare and unique).
-        let cacheable = word.count < 256
-        if cacheable, let hit = cache.get(word) {
+        let key = word.count < 256 ? WordKey(word) : nil
+        if let key, let hit = cache.get(key) {
             ids.append(contentsOf: hit)
             return
         }
-        var out = [Int32]()
+        let first = ids.count
         if ignoreMerges, let id = vocab[ByteLevelAlphabet.encode(word)] {
-            out.append(id)
+            ids.append(id)
         } else {
-            merge(word, into: &out)
+            merge(word, symbols: &scratch.symbols, heap: &scratch.heap, into: &ids)
         }
-        if cacheable { cache.set(ArraySlice(Array(word)), out) }
-        ids.append(contentsOf: out)
+        if let key { cache.set(key, Array(ids[first...])) }
     }
 
     /// One symbol of a word being merged; symbols form a linked list over a fixed array.
-    private struct Symbol {
+    fileprivate struct Symbol {
         var id: Int32
         var prev: Int32
         var next: Int32
         var alive: Bool
     }
 
-    private func merge(_ word: ArraySlice<UInt8>, into out: inout [Int32]) {
-        var symbols = [Symbol]()
-        symbols.reserveCapacity(word.count)
+    private func merge(_ word: ArraySlice<UInt8>, symbols: inout [Symbol], heap: inout MergeHeap, into out: inout [Int32]) {
+        symbols.removeAll(keepingCapacity: true)
         for byte in word {
             let id = byteIDs[Int(byte)]
             if id >= 0 {
@@ -132,9 +128,9 @@ final class BPEModel: Sendable {
         guard !symbols.isEmpty else { return }
         symbols[symbols.count - 1].next = -1
         if symbols.count > 1 {
-            var heap = MergeHeap()
+            heap.removeAll()
             for pos in 0..<(symbols.count - 1) {
-                if let m = merges[Self.key(symbols[pos].id, symbols[pos + 1].id)] {
+                if let m = merges.get(symbols[pos].id, symbols[pos + 1].id) {
                     heap.push(.init(rank: m.rank, pos: Int32(pos), id: m.id))
                 }
             }
@@ -143,17 +139,17 @@ final class BPEModel: Sendable {
                 guard symbols[pos].alive, symbols[pos].next >= 0 else { continue }
                 let nextPos = Int(symbols[pos].next)
                 // Skip entries made stale by an earlier merge.
-                guard let current = merges[Self.key(symbols[pos].id, symbols[nextPos].id)], current.id == top.id else { continue }
+                guard let current = merges.get(symbols[pos].id, symbols[nextPos].id), current.id == top.id else { continue }
                 symbols[pos].id = top.id
                 symbols[nextPos].alive = false
                 let after = symbols[nextPos].next
                 symbols[pos].next = after
                 if after >= 0 { symbols[Int(after)].prev = Int32(pos) }
                 let prev = symbols[pos].prev
-                if prev >= 0, let m = merges[Self.key(symbols[Int(prev)].id, top.id)] {
+                if prev >= 0, let m = merges.get(symbols[Int(prev)].id, top.id) {
                     heap.push(.init(rank: m.rank, pos: prev, id: m.id))
                 }
-                if after >= 0, let m = merges[Self.key(top.id, symbols[Int(after)].id)] {
+                if after >= 0, let m = merges.get(top.id, symbols[Int(after)].id) {
                     heap.push(.init(rank: m.rank, pos: Int32(pos), id: m.id))
                 }
             }
@@ -162,9 +158,32 @@ final class BPEModel: Sendable {
     }
 }
 
+/// A cached word: its bytes with an FNV-1a hash computed once, so that `Dictionary` hashes one
+/// word instead of feeding every byte through its hasher.
+struct WordKey: Hashable {
+    let bytes: ArraySlice<UInt8>
+    let hash: UInt64
+
+    init(_ bytes: ArraySlice<UInt8>) {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        self.bytes = bytes
+        hash = h
+    }
+
+    init(bytes: ArraySlice<UInt8>, hash: UInt64) {
+        self.bytes = bytes
+        self.hash = hash
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+    static func == (a: WordKey, b: WordKey) -> Bool { a.hash == b.hash && a.bytes == b.bytes }
+}
+
 /// Bounded word -> ids cache shared by all threads; when full it stops admitting, like the library's.
 final class WordCache: Sendable {
-    private let storage: Mutex<[ArraySlice<UInt8>: [Int32]]>
+    private let storage: Mutex<[WordKey: [Int32]]>
     private let capacity: Int
 
     init(capacity: Int) {
@@ -172,13 +191,15 @@ final class WordCache: Sendable {
         storage = Mutex([:])
     }
 
-    func get(_ word: ArraySlice<UInt8>) -> [Int32]? {
+    func get(_ word: WordKey) -> [Int32]? {
         storage.withLock { $0[word] }
     }
 
-    func set(_ word: ArraySlice<UInt8>, _ ids: [Int32]) {
+    /// Stores a copy of the key's bytes, so the cache never keeps a whole input text alive.
+    func set(_ word: WordKey, _ ids: [Int32]) {
+        let owned = WordKey(bytes: ArraySlice(Array(word.bytes)), hash: word.hash)
         storage.withLock { map in
-            if map.count < capacity { map[word] = ids }
+            if map.count < capacity { map[owned] = ids }
         }
     }
 }

@@ -14,6 +14,8 @@ struct MergeHeap {
 
     private var items: [Entry] = []
 
+    mutating func removeAll() { items.removeAll(keepingCapacity: true) }
+
     mutating func push(_ entry: Entry) {
         items.append(entry)
         var child = items.count - 1

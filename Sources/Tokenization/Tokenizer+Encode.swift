@@ -10,6 +10,7 @@ extension Tokenizer {
         var ids = [Int32]()
         ids.reserveCapacity(bytes.count / 3)
         var words = [ArraySlice<UInt8>]()
+        var scratch = BPEModel.Scratch()
         for piece in splitAdded(bytes, rawAddedTokens, parseSpecial: parseSpecial) {
             if let token = piece.token {
                 ids.append(token.id)
@@ -21,7 +22,7 @@ extension Tokenizer {
                     if let token = inner.token {
                         ids.append(token.id)
                     } else {
-                        tokenizeText(normalized[inner.range], words: &words, ids: &ids)
+                        tokenizeText(normalized[inner.range], words: &words, scratch: &scratch, ids: &ids)
                     }
                 }
             } else {
@@ -30,7 +31,7 @@ extension Tokenizer {
                     if let token = inner.token {
                         ids.append(token.id)
                     } else {
-                        tokenizeText(bytes[inner.range], words: &words, ids: &ids)
+                        tokenizeText(bytes[inner.range], words: &words, scratch: &scratch, ids: &ids)
                     }
                 }
             }
@@ -46,10 +47,11 @@ extension Tokenizer {
         return bytes.withUnsafeBufferPointer { matcher.split($0, range, parseSpecial: parseSpecial) }
     }
 
-    private func tokenizeText(_ text: ArraySlice<UInt8>, words: inout [ArraySlice<UInt8>], ids: inout [Int32]) {
+    private func tokenizeText(_ text: ArraySlice<UInt8>, words: inout [ArraySlice<UInt8>],
+                              scratch: inout BPEModel.Scratch, ids: inout [Int32]) {
         guard !text.isEmpty else { return }
         words.removeAll(keepingCapacity: true)
         preTokenizer.split(text, into: &words)
-        for word in words { model.tokenize(word, into: &ids) }
+        for word in words { model.tokenize(word, scratch: &scratch, into: &ids) }
     }
 }
