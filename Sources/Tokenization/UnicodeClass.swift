@@ -17,17 +17,20 @@ enum CharClass: UInt8 {
 
     static func compute(_ scalar: Unicode.Scalar) -> CharClass {
         if scalar.value < 0x80 { return asciiTable[Int(scalar.value)] }
-        for range in newerThanLibrary where (range.first...range.last).contains(scalar.value) { return range.cls }
         let properties = scalar.properties
         if properties.isWhitespace { return .whitespace }
+        let cls: CharClass
         switch properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
-            return .letter
+            cls = .letter
         case .decimalNumber, .letterNumber, .otherNumber:
-            return .number
+            cls = .number
         default:
             return .other
         }
+        let value = scalar.value
+        for range in newerThanLibrary where range.first <= value && value <= range.last { return range.cls }
+        return cls
     }
 
     private static let asciiTable: [CharClass] = (0..<128).map { value -> CharClass in

@@ -62,3 +62,30 @@ enum Fixtures {
 func visible(_ text: String) -> String {
     text.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined()
 }
+
+extension Fixtures {
+    /// A tiny byte-level BPE (the 256 byte tokens, one merge "Ġ t", `<|endoftext|>` = 257) for tests
+    /// about loading, where parsing the 50k-entry GPT-2 file each time would only cost time.
+    static func tinyJSON() -> [String: Any] {
+        var vocab = [String: Int]()
+        for (id, scalar) in ByteLevelAlphabet.byteToScalar.enumerated() { vocab[String(scalar)] = id }
+        vocab["Ġt"] = 256
+        return [
+            "version": "1.0",
+            "added_tokens": [["id": 257, "content": "<|endoftext|>", "single_word": false, "lstrip": false,
+                              "rstrip": false, "normalized": false, "special": true]],
+            "normalizer": NSNull(),
+            "pre_tokenizer": ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true],
+            "post_processor": NSNull(),
+            "decoder": ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true],
+            "model": ["type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "fuse_unk": false,
+                      "byte_fallback": false, "vocab": vocab, "merges": [["Ġ", "t"]]],
+        ]
+    }
+
+    static func tiny(patchedWith patch: [String: Any] = [:]) throws -> Tokenizer {
+        var doc = tinyJSON()
+        for (key, value) in patch { doc[key] = value }
+        return try Tokenizer(data: JSONSerialization.data(withJSONObject: doc))
+    }
+}

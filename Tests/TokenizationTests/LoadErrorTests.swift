@@ -6,7 +6,7 @@ import Testing
 @Suite struct LoadErrorTests {
     func loadError(_ patch: [String: Any]) -> String? {
         do {
-            _ = try Fixtures.gpt2(patchedWith: patch)
+            _ = try Fixtures.tiny(patchedWith: patch)
             return nil
         } catch {
             return "\(error)"
@@ -28,7 +28,8 @@ import Testing
     }
 
     @Test func malformedModelThrows() {
-        var model = Fixtures.gpt2JSON["model"] as! [String: Any]
+        #expect(loadError([:]) == nil)
+        var model = Fixtures.tinyJSON()["model"] as! [String: Any]
         model["merges"] = [["Ġ", "zzzz-not-a-token"]]
         #expect(loadError(["model": model])?.contains("zzzz-not-a-token") == true)
         model["merges"] = [42]
@@ -36,6 +37,21 @@ import Testing
         model["byte_fallback"] = true
         #expect(loadError(["model": model])?.contains("byte_fallback") == true)
         #expect(throws: TokenizerError.self) { try Tokenizer(data: Data("not json".utf8)) }
+    }
+
+    @Test func templatePostProcessorAddsSpecialTokens() throws {
+        let template: [String: Any] = [
+            "type": "TemplateProcessing",
+            "single": [["SpecialToken": ["id": "<|endoftext|>", "type_id": 0]], ["Sequence": ["id": "A", "type_id": 0]]],
+            "pair": [] as [Any],
+            "special_tokens": ["<|endoftext|>": ["id": "<|endoftext|>", "ids": [257], "tokens": ["<|endoftext|>"]]],
+        ]
+        let tokenizer = try Fixtures.tiny(patchedWith: ["post_processor": template])
+        let ids = tokenizer.encode(" tt")
+        #expect(ids == [257, 256, 116])  // <|endoftext|>, "Ġt", "t" (byte ids are byte values here)
+        #expect(tokenizer.encode(" tt", addSpecialTokens: false) == [256, 116])
+        #expect(tokenizer.decode(ids, skipSpecial: true) == " tt")
+        #expect(tokenizer.vocabSize == 258)
     }
 
     @Test func stringFormMergesGiveTheSameIDs() throws {
