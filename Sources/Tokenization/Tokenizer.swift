@@ -12,7 +12,8 @@ public final class Tokenizer: Sendable {
     /// Added tokens matched on the raw input, and those (`normalized: true`) matched after normalizing.
     let rawAddedTokens: AddedTokenMatcher
     let normalizedAddedTokens: AddedTokenMatcher
-    let addedTokens: [AddedToken]
+    /// The `added_tokens` of the file (special tokens such as `<|endoftext|>` among them).
+    public let addedTokens: [AddedToken]
     private let addedByContent: [String: AddedToken]
     let addedByID: [Int32: AddedToken]
     /// Decoded bytes of every id below `vocabSize` (empty for ids nobody defines), and which ids are special.
