@@ -16,7 +16,7 @@ let package = Package(
             name: "TokenizationTests",
             dependencies: ["Tokenization"],
             // Fixtures are read from the source tree (see Fixtures.swift), so none are bundled.
-            exclude: ["Scripts", "Resources", "make_cases.py"]
+            exclude: ["Scripts", "Resources", "make_cases.py", "README.md"]
         ),
     ]
 )
