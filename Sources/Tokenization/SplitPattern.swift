@@ -8,10 +8,13 @@ protocol SplitPattern: Sendable {
 enum SplitPatterns {
     static let gpt2 = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
 
+    static let cl100k = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+
     /// The scanner for a `Regex` pattern source; throws for any pattern without one.
     static func regex(_ source: String) throws -> SplitPattern {
         switch source {
         case gpt2: return GPT2Pattern()
+        case cl100k: return CL100kPattern()
         default: throw TokenizerError.unsupported(stage: "Split regex", type: source)
         }
     }

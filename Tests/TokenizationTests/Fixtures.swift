@@ -16,10 +16,16 @@ enum Fixtures {
 
     static let gpt2 = try! Tokenizer(contentsOf: url("gpt2/tokenizer.json"))
 
-    /// The GPT-2 tokenizer with some top-level keys replaced, as make_cases.py does.
+    /// The GPT-2 tokenizer with some top-level keys replaced, as make_cases.py does: `"_base": "tiny"`
+    /// starts from the small tokenizer in cases.json instead, `"_model"` replaces keys of the model.
     static func gpt2(patchedWith patch: [String: Any]) throws -> Tokenizer {
-        var doc = gpt2JSON
-        for (key, value) in patch { doc[key] = value }
+        var doc = patch["_base"] as? String == "tiny" ? cases.tiny : gpt2JSON
+        for (key, value) in patch where !key.hasPrefix("_") { doc[key] = value }
+        if let modelPatch = patch["_model"] as? [String: Any] {
+            var model = doc["model"] as! [String: Any]
+            for (key, value) in modelPatch { model[key] = value }
+            doc["model"] = model
+        }
         return try Tokenizer(data: JSONSerialization.data(withJSONObject: doc))
     }
 
@@ -38,7 +44,8 @@ enum Fixtures {
         let decodedSkip: String
     }
 
-    nonisolated(unsafe) static let cases: (variants: [String: [String: Any]], cases: [Case], decodes: [DecodeCase], vocabSize: Int) = {
+    nonisolated(unsafe) static let cases: (variants: [String: [String: Any]], cases: [Case], decodes: [DecodeCase], vocabSize: Int,
+                                           tiny: [String: Any]) = {
         let root = try! json("gpt2/cases.json") as! [String: Any]
         let cases = (root["cases"] as! [[String: Any]]).map {
             Case(variant: $0["variant"] as! String, text: $0["text"] as! String, ids: int32s($0["ids"]),
@@ -48,14 +55,15 @@ enum Fixtures {
         let decodes = (root["decodes"] as! [[String: Any]]).map {
             DecodeCase(ids: int32s($0["ids"]), decoded: $0["decoded"] as! String, decodedSkip: $0["decoded_skip"] as! String)
         }
-        return (root["variants"] as! [String: [String: Any]], cases, decodes, root["vocab_size"] as! Int)
+        return (root["variants"] as! [String: [String: Any]], cases, decodes, root["vocab_size"] as! Int,
+                root["tiny_tokenizer"] as! [String: Any])
     }()
 
     static func int32s(_ any: Any?) -> [Int32] { (any as! [Int]).map { Int32($0) } }
 
-    static let variantNames = ["base", "prefix_space", "no_regex", "no_regex_prefix", "split_gpt2", "added_flags",
+    static let variantNames = ["base", "prefix_space", "no_regex", "no_regex_prefix", "split_gpt2", "split_cl100k", "added_flags",
                                "added_flags_prefix", "split_removed", "split_prev", "split_next", "split_contiguous",
-                               "split_invert", "nfkc"]
+                               "split_invert", "nfkc", "ignore_merges", "tiny_unk", "tiny_unk_fuse", "tiny_no_unk"]
 }
 
 /// Shows control characters and non-ASCII in failure messages.

@@ -19,6 +19,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RES = os.path.join(HERE, "Resources", "gpt2")
 BASE = json.load(open(os.path.join(RES, "tokenizer.json"), encoding="utf-8"))
 GPT2_REGEX = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
+CL100K_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 
 
 def added(id, content, special=True, lstrip=False, rstrip=False, single_word=False, normalized=None):
@@ -34,7 +36,39 @@ def split(pattern, behavior, invert=False, regex=False):
     return {"type": "Split", "pattern": {"Regex" if regex else "String": pattern}, "behavior": behavior, "invert": invert}
 
 
-# Each variant is a patch of top-level keys of the GPT-2 tokenizer.json; the Swift test applies the same.
+def tiny_tokenizer():
+    """A small byte-level BPE whose vocabulary lacks some bytes ("q", "z", "é"'s lead byte), to
+    exercise unknown handling; `<unk>` is in the vocabulary, the model's unk_token set per variant."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    byte_char = {b: chr(c) for b, c in zip(bs, cs)}
+    vocab = {}
+    for b in range(256):
+        if b not in (ord("q"), ord("z"), 0xC3):
+            vocab[byte_char[b]] = len(vocab)
+    merges = [["Ġ", "t"], ["h", "e"], ["Ġt", "he"], ["x", "x"], ["xx", "x"]]
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    vocab["<unk>"] = len(vocab)
+    return {"version": "1.0", "truncation": None, "padding": None,
+            "added_tokens": [added(len(vocab), "<|endoftext|>")],
+            "normalizer": None, "pre_tokenizer": byte_level(), "post_processor": None,
+            "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+            "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+                      "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+                      "vocab": vocab, "merges": merges}}
+
+
+TINY = tiny_tokenizer()
+
+# Each variant is a patch of top-level keys of the GPT-2 tokenizer.json ("_base": "tiny" starts from
+# TINY instead; "_model" patches keys of the model); the Swift test applies the same.
 EXTRA_ADDED = BASE["added_tokens"] + [
     added(50257, "<|im_start|>"),
     added(50258, "<|lstrip|>", lstrip=True),
@@ -53,6 +87,8 @@ VARIANTS = {
     "no_regex_prefix": {"pre_tokenizer": byte_level(prefix=True, regex=False)},
     "split_gpt2": {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [
         split(GPT2_REGEX, "Isolated", regex=True), byte_level(regex=False)]}},
+    "split_cl100k": {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+        split(CL100K_REGEX, "Isolated", regex=True), byte_level(regex=False)]}},
     "added_flags": {"added_tokens": EXTRA_ADDED},
     "added_flags_prefix": {"added_tokens": EXTRA_ADDED, "pre_tokenizer": byte_level(prefix=True)},
     "split_removed": {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [split(" ", "Removed"), byte_level()]}},
@@ -61,6 +97,10 @@ VARIANTS = {
     "split_contiguous": {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [split("o", "Contiguous"), byte_level(regex=False)]}},
     "split_invert": {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [split("ab", "Isolated", invert=True), byte_level(regex=False)]}},
     "nfkc": {"normalizer": {"type": "NFKC"}, "added_tokens": EXTRA_ADDED},
+    "ignore_merges": {"_model": {"ignore_merges": True}},
+    "tiny_unk": {"_base": "tiny", "_model": {"unk_token": "<unk>"}},
+    "tiny_unk_fuse": {"_base": "tiny", "_model": {"unk_token": "<unk>", "fuse_unk": True}},
+    "tiny_no_unk": {"_base": "tiny"},
 }
 
 TEXTS = [
@@ -95,6 +135,11 @@ TEXTS = [
     # invalid-ish
     "\ufffd replacement", "\U0010ffff max", "\ue000 private use", "lone ` backtick", "A" * 300, "ab" * 200 + " end",
     "x" + " " * 40 + "y", "\n" * 20, "🙂" * 30,
+    # cl100k-specific: number groups, one leading non-letter, newlines after punctuation, case
+    "1234567 12 1 ١٢٣٤", "(hello) [world] \tindent _under", "a!\n\n b", "end.\r\n\r\nnext", " \t\n \n  x",
+    "'S'RE'Ve'LL'D'M'T", "'ſx 'ſ 'K", "x  \n", "\n\n\n", "  \n\t", "a1b2c3", "$100,000.00!!\n",
+    # unknown bytes in the tiny vocabulary
+    "quiz", "zzz qqq", "the xxxx théâtre", "qz", "éé", "<unk>", "a<unk>b",
 ]
 
 
@@ -109,8 +154,12 @@ def random_texts(rng, count):
 
 
 def load(patch):
-    doc = copy.deepcopy(BASE)
-    doc.update(patch)
+    doc = copy.deepcopy(TINY if patch.get("_base") == "tiny" else BASE)
+    for key, value in patch.items():
+        if key == "_model":
+            doc["model"].update(value)
+        elif key != "_base":
+            doc[key] = value
     return Tokenizer.from_str(json.dumps(doc))
 
 
@@ -122,7 +171,7 @@ def main():
         tok = load(patch)
         plain = load(patch)
         plain.encode_special_tokens = True
-        variant_texts = texts if name in ("base", "added_flags", "prefix_space") else texts[:: (2 if name.startswith("added") else 3)]
+        variant_texts = texts if name in ("base", "added_flags", "prefix_space", "split_cl100k") or name.startswith("tiny") else texts[:: (2 if name.startswith("added") else 3)]
         for text in variant_texts:
             ids = tok.encode(text).ids
             cases.append({
@@ -142,7 +191,7 @@ def main():
         decodes.append({"ids": ids, "decoded": base.decode(ids, skip_special_tokens=False),
                         "decoded_skip": base.decode(ids, skip_special_tokens=True)})
     out = {"library": "tokenizers " + tokenizers.__version__, "variants": VARIANTS, "cases": cases, "decodes": decodes,
-           "vocab_size": base.get_vocab_size()}
+           "vocab_size": base.get_vocab_size(), "tiny_tokenizer": TINY}
     with open(os.path.join(RES, "cases.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=True)
     print(len(cases), "encode cases,", len(decodes), "decode cases")
