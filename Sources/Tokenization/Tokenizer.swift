@@ -27,15 +27,19 @@ public final class Tokenizer: Sendable {
         try self.init(data: try Data(contentsOf: url))
     }
 
-    public init(data: Data) throws {
-        let root: JSONObject
+    public convenience init(data: Data) throws {
+        let json: Any
         do {
-            root = try JSONObject(try JSONSerialization.jsonObject(with: data), path: "tokenizer")
-        } catch let error as TokenizerError {
-            throw error
+            json = try JSONSerialization.jsonObject(with: data)
         } catch {
             throw TokenizerError.invalidJSON("not JSON (\(error.localizedDescription))")
         }
+        try self.init(json: json)
+    }
+
+    /// From the `JSONSerialization` object of a tokenizer.json.
+    init(json: Any) throws {
+        let root = try JSONObject(json, path: "tokenizer")
         normalizer = try root.optionalObject("normalizer").map(Normalizers.make)
         guard let preJSON = try root.optionalObject("pre_tokenizer") else {
             throw TokenizerError.unsupported(stage: "pre_tokenizer", type: "null (byte-level BPE needs ByteLevel)")

@@ -26,7 +26,7 @@ enum Fixtures {
             for (key, value) in modelPatch { model[key] = value }
             doc["model"] = model
         }
-        return try Tokenizer(data: JSONSerialization.data(withJSONObject: doc))
+        return try Tokenizer(json: doc)
     }
 
     struct Case {
@@ -94,6 +94,6 @@ extension Fixtures {
     static func tiny(patchedWith patch: [String: Any] = [:]) throws -> Tokenizer {
         var doc = tinyJSON()
         for (key, value) in patch { doc[key] = value }
-        return try Tokenizer(data: JSONSerialization.data(withJSONObject: doc))
+        return try Tokenizer(json: doc)
     }
 }
