@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Tokenization
 
@@ -59,5 +60,20 @@ import Testing
         let plain = tokenizer.encode("<|endoftext|>", parseSpecial: false)
         #expect(!plain.contains(50256))
         #expect(tokenizer.decode(plain) == "<|endoftext|>")
+    }
+}
+
+extension GPT2ParityTests {
+    /// The shared word cache is the only mutable state; concurrent encoders must agree with the library.
+    @Test func concurrentEncodingGivesLibraryIDs() throws {
+        let tokenizer = try Fixtures.gpt2(patchedWith: [:])  // a fresh, cold cache
+        let cases = Fixtures.cases.cases.filter { $0.variant == "base" }
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for (index, c) in cases.enumerated() where (index + worker) % 2 == 0 {
+                if tokenizer.encode(c.text) != c.ids { failures.withLock { $0 += 1 } }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
     }
 }
