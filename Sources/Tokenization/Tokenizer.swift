@@ -1,5 +1,14 @@
 import Foundation
 
+// The pipeline, one file per stage of tokenizer.json, each a protocol and a factory on `type`:
+//   added tokens   AddedVocabulary.swift          split out of the raw text first
+//   normalizer     Normalizer.swift               NFC/NFKC/NFD/NFKD/Sequence (usually none)
+//   pre_tokenizer  PreTokenizer.swift             ByteLevel, Split (GPT2Pattern, CL100kPattern), Sequence
+//   model          BPEModel.swift                 MergeTable, MergeHeap, WordCache
+//   post_processor PostProcessor.swift            ByteLevel (no-op on ids), TemplateProcessing
+//   decoder        Decoder.swift                  ByteLevel; StreamingDetokenizer for incremental output
+// Any other type throws TokenizerError.unsupported at load time.
+
 /// A Hugging Face `tokenizer.json` for byte-level BPE, encoding and decoding with exactly the ids of
 /// the `tokenizers` library. Immutable after loading except for an internal word cache; safe to
 /// share between threads.
