@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "DLCMRuntime", targets: ["DLCMRuntime"]),
+        .library(name: "Tokenization", targets: ["Tokenization"]),
         .executable(name: "kernel-bench", targets: ["kernel-bench"]),
     ],
     dependencies: [
@@ -52,6 +53,10 @@ let package = Package(
             swiftSettings: hotCodeSettings
         ),
 
+        // Hugging Face tokenizer.json (byte-level BPE) loader, encoder and decoder.
+        .target(name: "Tokenization"),
+        // Encoding throughput: `swift run -c release tokenizer-bench <tokenizer.json> <text file>`.
+        .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenization"]),
         // Joins text and model: per-request generation (sampling, streaming text, stop strings).
         .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Tokenization"]),
         // The command-line tool: generate, segment, bench.
@@ -64,6 +69,11 @@ let package = Package(
             dependencies: ["DLCMRuntime", "SafeTensors"],
             resources: [.copy("Resources")]
         ),
-
+        .testTarget(
+            name: "TokenizationTests",
+            dependencies: ["Tokenization"],
+            // Fixtures are read from the source tree (see Fixtures.swift), so none are bundled.
+            exclude: ["Scripts", "Resources", "make_cases.py", "README.md"]
+        ),
     ]
 )
