@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(
             name: "DLCMRuntimeTests",
             dependencies: ["DLCMRuntime", "SafeTensors"],
-            resources: [.copy("Resources")]
+            exclude: ["Resources"]
         ),
         .testTarget(
             name: "TokenizationTests",

@@ -29,7 +29,8 @@ struct ReferenceVectors: Decodable {
 
 enum Fixtures {
     static func directory(_ name: String) -> URL {
-        Bundle.module.resourceURL!.appendingPathComponent("Resources").appendingPathComponent(name)
+        // Read from the source tree: the fixtures are committed next to this file.
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources").appendingPathComponent(name)
     }
 }
 
