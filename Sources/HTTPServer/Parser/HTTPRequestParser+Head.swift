@@ -127,9 +127,3 @@ extension HTTPRequestParser {
         return result ?? 0
     }
 }
-
-extension ASCII {
-    static func decimal(_ b: UInt8) -> Int? {
-        b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") ? Int(b - UInt8(ascii: "0")) : nil
-    }
-}

@@ -117,8 +117,8 @@ final class EventLoop: @unchecked Sendable {  // handed to its thread once, then
             let messages = mailbox.takeAll()
             if messages.isEmpty && ready.isEmpty { return }
             for message in messages { apply(message) }
-            let batch = ready
-            ready.removeAll(keepingCapacity: true)
+            var batch: [Connection] = []
+            swap(&batch, &ready)
             for connection in batch where connection.state == .reading {
                 processInput(connection)
                 updateInterest(connection)
