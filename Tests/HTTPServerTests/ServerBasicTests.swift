@@ -40,6 +40,25 @@ struct ServerBasicTests {
         }
     }
 
+    @Test func manyPipelinedRequestsWithReadPausing() throws {
+        // Far more pipelined input than the connection buffers while a request is in flight,
+        // so reading pauses and resumes; every answer must still come, in order.
+        let config = ServerConfiguration(
+            limits: HTTPLimits(maxRequestLineLength: 256, maxHeaderBytes: 512), readBufferSize: 1024)
+        let handler: HTTPHandler = { request, responder in
+            DispatchQueue.global().async { responder.respond(status: .ok, body: String(request.path.dropFirst())) }
+        }
+        try withServer(config, handler: handler) { server in
+            let client = try TestClient(port: server.port)
+            let count = 300
+            try client.send((0..<count).map { "GET /\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined())
+            var bodies: [String] = []
+            for _ in 0..<count { bodies.append(try #require(try client.readResponse()).bodyText) }
+            #expect(bodies == (0..<count).map(String.init))
+            #expect(server.counters.snapshot.acceptedConnections == 1)
+        }
+    }
+
     @Test func connectionCloseIsHonoured() throws {
         try withServer(handler: echoHandler) { server in
             let client = try TestClient(port: server.port)
