@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CEpoll
-import Synchronization
 
 /// An HTTP/1.1 server: one event-loop thread serving every connection.
 ///
@@ -23,7 +22,7 @@ public final class Server: Sendable {
     public let counters = ServerCounters()
     private let handler: HTTPHandler
     private let clock: any MonotonicClock
-    private let running = Mutex<Running?>(nil)
+    private let running = Locked<Running?>(nil)
 
     public init(
         configuration: ServerConfiguration = ServerConfiguration(),

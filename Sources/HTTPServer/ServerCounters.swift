@@ -16,7 +16,7 @@ public final class ServerCounters: Sendable {
     let accepted = Atomic<Int>(0)
     let rejected = Atomic<Int>(0)
     let requests = Atomic<Int>(0)
-    private let errors = Mutex<[Int: Int]>([:])
+    private let errors = Locked<[Int: Int]>([:])
 
     public init() {}
 

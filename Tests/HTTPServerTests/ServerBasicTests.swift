@@ -59,6 +59,19 @@ struct ServerBasicTests {
         }
     }
 
+    @Test func manyPipelinedRequestsAnsweredOnTheLoopThread() throws {
+        // Answers given at once on the loop thread do not signal the eventfd; the loop must
+        // still keep going until all buffered requests are served, not sleep until a timer.
+        try withServer(handler: echoHandler) { server in
+            let client = try TestClient(port: server.port)
+            let count = 300
+            let start = monotonicSeconds()
+            try client.send((0..<count).map { "GET /\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined())
+            for i in 0..<count { #expect(try client.readResponse()?.bodyText == "GET /\(i) ") }
+            #expect(monotonicSeconds() - start < 0.6)
+        }
+    }
+
     @Test func connectionCloseIsHonoured() throws {
         try withServer(handler: echoHandler) { server in
             let client = try TestClient(port: server.port)

@@ -77,9 +77,11 @@ final class EventLoop: @unchecked Sendable {  // handed to its thread once, then
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
+        var workLeft = false
         while running {
             let current = now
-            let waitMs = nextSweep > current ? Int32(min((nextSweep - current + 999_999) / 1_000_000, 1000)) : 0
+            let waitMs: Int32 = workLeft || nextSweep <= current
+                ? 0 : Int32(min((nextSweep - current + 999_999) / 1_000_000, 1000))
             let count: Int
             do {
                 switch try syscall("epoll_wait", { epoll_wait(epollFD, events, Int32(capacity), waitMs) }) {
@@ -100,22 +102,25 @@ final class EventLoop: @unchecked Sendable {  // handed to its thread once, then
                     if let connection = connections[token] { handleEvent(connection, flags) }
                 }
             }
-            processMessagesAndReady()
             let after = now
             if after >= nextSweep {
                 sweep(now: after)
                 nextSweep = after &+ sweepInterval
             }
+            // Last, so that whatever the events and the sweep posted on this thread (which
+            // does not signal the eventfd) is applied before sleeping again.
+            workLeft = processMessagesAndReady()
         }
         shutdownAll()
     }
 
     /// Applies posted output and parses pipelined input of connections that became free, until
-    /// neither has anything left (bounded, so a flood of posts cannot starve socket events).
-    func processMessagesAndReady() {
+    /// neither has anything left. Bounded, so that a flood of posts cannot starve socket events;
+    /// returns true when work was left for the next turn (which then does not sleep).
+    func processMessagesAndReady() -> Bool {
         for _ in 0..<64 {
             let messages = mailbox.takeAll()
-            if messages.isEmpty && ready.isEmpty { return }
+            if messages.isEmpty && ready.isEmpty { return false }
             for message in messages { apply(message) }
             var batch: [Connection] = []
             swap(&batch, &ready)
@@ -124,6 +129,7 @@ final class EventLoop: @unchecked Sendable {  // handed to its thread once, then
                 updateInterest(connection)
             }
         }
+        return true
     }
 
     func apply(_ message: LoopMessage) {

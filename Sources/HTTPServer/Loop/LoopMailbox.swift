@@ -38,7 +38,7 @@ final class LoopMailbox: Sendable {
     }
 
     let eventFD: Int32
-    private let queue = Mutex(Queue())
+    private let queue = Locked(Queue())
     private let loopThread = Atomic<UInt>(0)
     /// Set once the server drains: responses finished after that close their connection.
     let draining = Atomic<Bool>(false)

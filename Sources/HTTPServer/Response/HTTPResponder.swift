@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Called on the loop thread for each complete request. It must not block: answer at once, or
 /// keep the responder and answer later from any thread.
@@ -29,7 +28,7 @@ public final class HTTPResponder: Sendable {
     private let mailbox: LoopMailbox
     private let connection: ConnectionRef
     private let sequence: UInt64
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(
         connection: ConnectionRef, sequence: UInt64, mailbox: LoopMailbox,
