@@ -44,19 +44,30 @@ struct EncodingTests {
         #expect(text.contains("\r\nContent-Type: application/json\r\n"))
     }
 
+    @Test func httpDateFormat() {
+        #expect(String(decoding: HTTPDate.format(784_111_777), as: UTF8.self) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.now().count == 29)
+    }
+
     @Test func responseHeadManagesFramingHeaders() {
-        let headers: HTTPHeaders = ["Content-Length": "999", "X-Ok": "1", "X-Evil": "a\r\nSet-Cookie: x"]
+        let date = "Sun, 06 Nov 1994 08:49:37 GMT"
+        let headers: HTTPHeaders = ["Content-Length": "999", "X-Ok": "1", "X-Evil": "a\r\nSet-Cookie: x", "Date": date]
         let text = String(decoding: ResponseWriter.full(
             status: .ok, headers: headers, body: Array("hi".utf8), isHead: false,
             keepAlive: true, requestVersion: .http1_1), as: UTF8.self)
-        #expect(text == "HTTP/1.1 200 OK\r\nX-Ok: 1\r\nContent-Length: 2\r\n\r\nhi")
+        #expect(text == "HTTP/1.1 200 OK\r\nX-Ok: 1\r\nDate: \(date)\r\nContent-Length: 2\r\n\r\nhi")
         let head = String(decoding: ResponseWriter.full(
-            status: .ok, headers: [:], body: Array("hi".utf8), isHead: true,
+            status: .ok, headers: ["Date": date], body: Array("hi".utf8), isHead: true,
             keepAlive: true, requestVersion: .http1_0), as: UTF8.self)
-        #expect(head == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n")
+        #expect(head == "HTTP/1.1 200 OK\r\nDate: \(date)\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n")
         let noContent = String(decoding: ResponseWriter.full(
-            status: .noContent, headers: [:], body: [], isHead: false,
+            status: .noContent, headers: ["Date": date], body: [], isHead: false,
             keepAlive: false, requestVersion: .http1_1), as: UTF8.self)
-        #expect(noContent == "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+        #expect(noContent == "HTTP/1.1 204 No Content\r\nDate: \(date)\r\nConnection: close\r\n\r\n")
+        // Without one from the handler, the server supplies the date.
+        let dated = String(decoding: ResponseWriter.full(
+            status: .ok, headers: [:], body: [], isHead: false, keepAlive: true, requestVersion: .http1_1), as: UTF8.self)
+        #expect(dated.hasPrefix("HTTP/1.1 200 OK\r\nDate: "))
+        #expect(dated.hasSuffix(" GMT\r\nContent-Length: 0\r\n\r\n"))
     }
 }

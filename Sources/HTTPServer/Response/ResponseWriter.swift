@@ -22,6 +22,11 @@ enum ResponseWriter {
         out.append(ASCII.space)
         out.append(contentsOf: status.reasonPhrase.utf8)
         out.append(contentsOf: "\r\n".utf8)
+        if !headers.contains("Date") {
+            out.append(contentsOf: "Date: ".utf8)
+            out.append(contentsOf: HTTPDate.now())
+            out.append(contentsOf: "\r\n".utf8)
+        }
         for field in headers where isSafe(field) {
             if managedHeaders.contains(where: { asciiCaseInsensitiveEquals($0, field.name) }) { continue }
             appendField(field.name, field.value, to: &out)
