@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "DLCMRuntime", targets: ["DLCMRuntime"]),
         .library(name: "Tokenization", targets: ["Tokenization"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .executable(name: "kernel-bench", targets: ["kernel-bench"]),
     ],
     dependencies: [
@@ -57,6 +58,10 @@ let package = Package(
         .target(name: "Tokenization"),
         // Encoding throughput: `swift run -c release tokenizer-bench <tokenizer.json> <text file>`.
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenization"]),
+        // Glibc's module map has no <sys/epoll.h>/<sys/eventfd.h>, and accept4 needs _GNU_SOURCE.
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
+        // HTTP/1.1 over non-blocking sockets and epoll. Knows nothing of models.
+        .target(name: "HTTPServer", dependencies: ["CEpoll"]),
         // Joins text and model: per-request generation (sampling, streaming text, stop strings).
         .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Tokenization"]),
         // The command-line tool: generate, segment, bench.
@@ -69,6 +74,7 @@ let package = Package(
             dependencies: ["DLCMRuntime", "SafeTensors"],
             exclude: ["Resources"]
         ),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(
             name: "TokenizationTests",
             dependencies: ["Tokenization"],

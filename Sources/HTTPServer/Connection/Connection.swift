@@ -1,0 +1,62 @@
+/// One client connection. Owned and touched only by the event loop thread.
+final class Connection {
+    enum State: Equatable {
+        /// Parsing a request (or waiting for one).
+        case reading
+        /// The handler has the request; input is buffered, not parsed (pipelining stays ordered).
+        case inFlight
+        /// Sending a response the server produced itself, then closing.
+        case closingAfterWrite
+        /// Write side shut down; discarding input until the client closes or the linger timeout.
+        case lingering
+        case closed
+    }
+
+    let id: UInt64
+    let fd: Int32
+    var state: State = .reading
+    var parser: HTTPRequestParser
+    var timer: ConnectionTimer
+
+    /// Received bytes not yet parsed; `inputStart` is the first unparsed one.
+    var input: [UInt8] = []
+    var inputStart = 0
+    var head: HTTPRequestHead?
+    var body: [UInt8] = []
+
+    /// Bytes queued for the socket; `outputStart` is the first unsent one.
+    var output: [UInt8] = []
+    var outputStart = 0
+
+    /// Numbers requests on this connection so output for an earlier one is recognised as stale.
+    var sequence: UInt64 = 0
+    var responder: HTTPResponder?
+    /// Set when the last piece of the in-flight response has been queued.
+    var responseEnd: ResponseEnd?
+
+    /// What epoll currently watches for, so interest changes cost a syscall only when needed.
+    var registeredEvents: UInt32
+    var readPaused = false
+
+    init(id: UInt64, fd: Int32, limits: HTTPLimits, timer: ConnectionTimer, events: UInt32) {
+        self.id = id
+        self.fd = fd
+        self.parser = HTTPRequestParser(limits: limits)
+        self.timer = timer
+        self.registeredEvents = events
+    }
+
+    var pendingInput: Int { input.count - inputStart }
+    var pendingOutput: Int { output.count - outputStart }
+
+    /// Drops consumed input, without shifting bytes on every read.
+    func compactInput() {
+        if inputStart == input.count {
+            input.removeAll(keepingCapacity: input.capacity <= 256 * 1024)
+            inputStart = 0
+        } else if inputStart > 64 * 1024 {
+            input.removeFirst(inputStart)
+            inputStart = 0
+        }
+    }
+}

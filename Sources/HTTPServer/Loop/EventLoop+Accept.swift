@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CEpoll
+
+extension EventLoop {
+    /// Accepts what is waiting (at most 64 per wake, so accepting cannot starve other events).
+    func acceptConnections() {
+        for _ in 0..<64 {
+            guard listenFD >= 0 else { return }
+            let fd: Int32
+            do {
+                guard let accepted = try Socket.accept(listenFD) else { return }
+                fd = accepted
+            } catch where error.errno == EMFILE || error.errno == ENFILE {
+                // Out of descriptors: the listener would stay readable and spin the loop.
+                // Stop watching it until a connection closes.
+                try? control(EPOLL_CTL_DEL, fd: listenFD, events: 0, token: Self.listenerToken)
+                listenerPaused = true
+                return
+            } catch {
+                continue  // ECONNABORTED and the like concern only that one connection
+            }
+            if connections.count >= configuration.maxConnections || draining {
+                reject(fd)
+                continue
+            }
+            let id = nextID
+            nextID += 1
+            do {
+                try control(EPOLL_CTL_ADD, fd: fd, events: Self.baseEvents, token: id)
+            } catch {
+                closeDescriptor(fd)
+                continue
+            }
+            let connection = Connection(
+                id: id, fd: fd, limits: configuration.limits,
+                timer: ConnectionTimer(timeouts: configuration.timeouts, now: now),
+                events: Self.baseEvents)
+            connections[id] = connection
+            counters.increment(counters.open)
+            counters.increment(counters.accepted)
+        }
+    }
+
+    /// Over the connection limit: a best-effort 503 (one non-blocking send) and close.
+    private func reject(_ fd: Int32) {
+        counters.increment(counters.rejected)
+        let response = ResponseWriter.error(.serviceUnavailable, message: "Server is at its connection limit", retryAfter: 1)
+        _ = response.withUnsafeBytes { try? Socket.send(fd, $0) }
+        closeDescriptor(fd)
+    }
+
+    func resumeListenerIfPaused() {
+        guard listenerPaused, listenFD >= 0 else { return }
+        if (try? control(EPOLL_CTL_ADD, fd: listenFD, events: CEPOLL_IN, token: Self.listenerToken)) != nil {
+            listenerPaused = false
+        }
+    }
+}

@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CEpoll
+
+/// Reading, parsing and dispatching requests.
+extension EventLoop {
+    func handleEvent(_ connection: Connection, _ flags: UInt32) {
+        if flags & (CEPOLL_ERR | CEPOLL_HUP) != 0 {
+            close(connection)
+            return
+        }
+        if flags & CEPOLL_OUT != 0 {
+            flush(connection)
+        }
+        if flags & CEPOLL_IN != 0, connection.state != .closed {
+            handleReadable(connection)
+        }
+        // The peer shut down its side. Level-triggered, this would be reported on every wait,
+        // and a client that stops sending while a request is in flight has gone away: cancel.
+        if flags & CEPOLL_RDHUP != 0, connection.state != .closed {
+            close(connection)
+            return
+        }
+        if connection.state != .closed { updateInterest(connection) }
+    }
+
+    func handleReadable(_ connection: Connection) {
+        switch connection.state {
+        case .closed:
+            return
+        case .inFlight where connection.pendingInput >= inputCap:
+            // Enough pipelined input is waiting; read more once this response is done.
+            connection.readPaused = true
+            return
+        case .reading, .inFlight, .closingAfterWrite, .lingering:
+            break
+        }
+        let result: IOResult<Int>
+        do {
+            result = try Socket.read(connection.fd, into: readBuffer)
+        } catch {
+            close(connection)
+            return
+        }
+        switch result {
+        case .wouldBlock:
+            return
+        case .done(0):
+            close(connection)
+        case .done(let n):
+            // After an error response nothing more is parsed; input is read only to be dropped.
+            if connection.state == .closingAfterWrite || connection.state == .lingering { return }
+            connection.input.append(contentsOf: UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
+            if connection.state == .reading { processInput(connection) }
+        }
+    }
+
+    /// Parses buffered input while the connection is free to take a request. Stops after each
+    /// complete request: the next is parsed only once this one's response is done.
+    func processInput(_ connection: Connection) {
+        while connection.state == .reading && connection.pendingInput > 0 {
+            var head: HTTPRequestHead?
+            var ended = false
+            let consumed: Int
+            do {
+                consumed = try connection.input.withUnsafeBufferPointer { buffer in
+                    try connection.parser.parse(UnsafeBufferPointer(rebasing: buffer[connection.inputStart...])) { event in
+                        switch event {
+                        case .head(let h): head = h
+                        case .body(let bytes): connection.body.append(contentsOf: bytes)
+                        case .end: ended = true
+                        }
+                    }
+                }
+            } catch let error as HTTPParseError {
+                connection.input = []
+                connection.inputStart = 0
+                sendErrorAndClose(connection, status: error.status, message: error.reason)
+                return
+            } catch {
+                close(connection)
+                return
+            }
+            connection.inputStart += consumed
+            let current = now
+            if let head {
+                connection.head = head
+                // 100 Continue only now that the head passed every check (a 413 or 400 above
+                // never invites the body), and only if the body has not started arriving.
+                if head.expectsContinue && !ended && connection.body.isEmpty && connection.parser.phase == .body {
+                    connection.output.append(contentsOf: ResponseWriter.continueResponse)
+                    flush(connection)
+                    if connection.state != .reading { return }
+                }
+            }
+            if ended {
+                dispatch(connection)
+                break
+            }
+            switch connection.parser.phase {
+            case .head: connection.timer.enter(.head, now: current)
+            case .body: connection.timer.enter(.body, now: current)  // also refreshes on progress
+            case .idle, .complete, .failed: break
+            }
+        }
+        connection.compactInput()
+    }
+
+    func dispatch(_ connection: Connection) {
+        guard let head = connection.head else { return }
+        connection.sequence += 1
+        connection.state = .inFlight
+        connection.responseEnd = nil
+        connection.timer.enter(.handler, now: now)
+        counters.increment(counters.requests)
+        let responder = HTTPResponder(
+            connection: ConnectionRef(connection: connection), sequence: connection.sequence,
+            mailbox: mailbox, head: head)
+        connection.responder = responder
+        let request = HTTPRequest(head: head, body: connection.body)
+        connection.head = nil
+        connection.body = []
+        handler(request, responder)
+    }
+
+    /// Keeps epoll's interest set in line with what the connection can do now.
+    func updateInterest(_ connection: Connection) {
+        guard connection.state != .closed else { return }
+        if connection.readPaused && (connection.state != .inFlight || connection.pendingInput < inputCap) {
+            connection.readPaused = false
+        }
+        var wanted = CEPOLL_RDHUP
+        if !connection.readPaused { wanted |= CEPOLL_IN }
+        if connection.pendingOutput > 0 { wanted |= CEPOLL_OUT }
+        guard wanted != connection.registeredEvents else { return }
+        do {
+            try control(EPOLL_CTL_MOD, fd: connection.fd, events: wanted, token: connection.id)
+            connection.registeredEvents = wanted
+        } catch {
+            close(connection)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// OpenAI-style error bodies: `{"error":{"message":…,"type":…,"param":null,"code":…}}`.
+/// Lives here so that errors the HTTP layer raises itself (400, 408, 413, 431, 503, …) have the
+/// same shape as the ones the application sends.
+public enum JSONError {
+    public static func body(message: String, type: String, code: String?) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + message.utf8.count)
+        out.append(contentsOf: #"{"error":{"message":"#.utf8)
+        appendJSONString(message, to: &out)
+        out.append(contentsOf: #","type":"#.utf8)
+        appendJSONString(type, to: &out)
+        out.append(contentsOf: #","param":null,"code":"#.utf8)
+        if let code { appendJSONString(code, to: &out) } else { out.append(contentsOf: "null".utf8) }
+        out.append(contentsOf: "}}".utf8)
+        return out
+    }
+
+    /// The error type and code the HTTP layer uses for a status it produces itself.
+    public static func kind(for status: HTTPStatus) -> (type: String, code: String?) {
+        switch status.code {
+        case 408: ("invalid_request_error", "request_timeout")
+        case 413: ("invalid_request_error", "request_too_large")
+        case 414: ("invalid_request_error", "uri_too_long")
+        case 431: ("invalid_request_error", "headers_too_large")
+        case 429: ("rate_limit_error", "rate_limit_exceeded")
+        case 501: ("invalid_request_error", "not_implemented")
+        case 505: ("invalid_request_error", "http_version_not_supported")
+        case 503: ("server_error", "server_overloaded")
+        case 500...: ("server_error", nil)
+        default: ("invalid_request_error", nil)
+        }
+    }
+
+    /// Headers for an error response: JSON content type, plus Retry-After (seconds) when given.
+    public static func headers(retryAfter seconds: Int? = nil) -> HTTPHeaders {
+        var h: HTTPHeaders = ["Content-Type": "application/json"]
+        if let seconds { h.add(name: "Retry-After", value: String(seconds)) }
+        return h
+    }
+
+    static func appendJSONString(_ s: String, to out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+            case 0x09: out.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20:
+                out.append(contentsOf: #"\u00"#.utf8)
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0xF)])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CEpoll
+
+/// An HTTP/1.1 server: one event-loop thread serving every connection.
+///
+///     let server = Server(configuration: .init(port: 8080)) { request, responder in
+///         responder.respond(status: .ok, body: "hello")
+///     }
+///     try server.start()
+///     ...
+///     server.stopAccepting(); _ = server.waitUntilDrained(timeout: .seconds(10)); server.stop()
+public final class Server: Sendable {
+    private struct Running: Sendable {
+        let thread: pthread_t
+        let mailbox: LoopMailbox
+        let port: Int
+    }
+
+    public let configuration: ServerConfiguration
+    public let counters = ServerCounters()
+    private let handler: HTTPHandler
+    private let clock: any MonotonicClock
+    private let running = Locked<Running?>(nil)
+
+    public init(
+        configuration: ServerConfiguration = ServerConfiguration(),
+        clock: any MonotonicClock = SystemMonotonicClock(),
+        handler: @escaping HTTPHandler
+    ) {
+        self.configuration = configuration
+        self.clock = clock
+        self.handler = handler
+    }
+
+    deinit { stop() }
+
+    /// The port bound by `start()` (the kernel's choice when configured as 0); 0 before start.
+    public var port: Int { running.withLock { $0?.port ?? 0 } }
+
+    /// Binds and starts the event loop thread. Throws if binding fails.
+    public func start() throws {
+        _ = cepoll_ignore_sigpipe()  // belt and braces: sends use MSG_NOSIGNAL already
+        try running.withLock { running in
+            precondition(running == nil, "Server.start() called twice")
+            let (listenFD, port) = try Socket.listen(
+                host: configuration.host, port: configuration.port, backlog: configuration.backlog)
+            let mailbox: LoopMailbox
+            let loop: EventLoop
+            do {
+                mailbox = try LoopMailbox()
+                loop = try EventLoop(
+                    configuration: configuration, listenFD: listenFD, handler: handler,
+                    counters: counters, mailbox: mailbox, clock: clock)
+            } catch {
+                closeDescriptor(listenFD)
+                throw error
+            }
+            let thread = try startLoopThread(loop)
+            running = Running(thread: thread, mailbox: mailbox, port: port)
+        }
+    }
+
+    /// Stops accepting (the listening socket is closed) and closes idle connections; requests
+    /// in flight finish, and their connections close when their response is done.
+    public func stopAccepting() {
+        _ = running.withLock { $0?.mailbox.post(.stopAccepting) }
+    }
+
+    /// Waits until no connection is open, or the timeout passes. Returns whether drained.
+    public func waitUntilDrained(timeout: Duration) -> Bool {
+        let deadline = clock.nowNanoseconds() &+ timeout.nanoseconds
+        while counters.openConnections > 0 {
+            if clock.nowNanoseconds() >= deadline { return false }
+            usleep(2_000)
+        }
+        return true
+    }
+
+    /// Stops the loop and waits for its thread: every connection is closed, and responses in
+    /// flight are cancelled. Safe to call more than once.
+    public func stop() {
+        guard let run = running.withLock({ r -> Running? in defer { r = nil }; return r }) else { return }
+        run.mailbox.post(.stop)
+        pthread_join(run.thread, nil)
+    }
+}
+
+/// The thread entry point is created in a plain function: a closure formed in main-actor code
+/// and handed to pthread_create crashes the new thread in Swift 6 (see platform notes).
+private func startLoopThread(_ loop: EventLoop) throws -> pthread_t {
+    let context = Unmanaged.passRetained(loop).toOpaque()
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, nil, { context in
+        let loop = Unmanaged<EventLoop>.fromOpaque(context!).takeRetainedValue()
+        loop.run()
+        return nil
+    }, context)
+    if rc != 0 {
+        Unmanaged<EventLoop>.fromOpaque(context).release()
+        throw SyscallError(function: "pthread_create", errno: rc)
+    }
+    return thread
+}
