@@ -282,7 +282,7 @@ class DLCM(nn.Module):
         k = self.router_wk(h).float()
         cos = F.cosine_similarity(q[:, :-1], k[:, 1:], dim=-1, eps=1e-8)
         p = (0.5 * (1 - cos)).clamp(0, 1)
-        return torch.cat([torch.ones_like(p[:, :1]), p], dim=1)
+        return torch.cat([torch.ones(p.shape[0], 1, dtype=p.dtype, device=p.device), p], dim=1)
 
     # ---- the parallel forward ----------------------------------------------------------------
     def forward(self, ids, sample: bool = False, mode: str | None = None, literal: bool = False):

@@ -1,0 +1,127 @@
+"""Reference vectors for the Swift runtime's parity tests.
+
+  python3 weights/recipe/make_vectors.py tiny                       # tiny random DLCMs, both modes
+  python3 weights/recipe/make_vectors.py shipped weights/dlcm-5m-debian
+
+tiny: Tests/DLCMRuntimeTests/Resources/tiny-{replicated,unique}/ with config.json,
+model.safetensors and vectors.json: per prompt the token ids, per-token p and b, the segment count,
+the logits at every position (full forward), and a greedy continuation produced by step().
+shipped: <model>/reference-vectors.json: a few prompts with logits at a few positions, p and b,
+greedy continuation, and tokenizer cases (text -> ids -> text).
+
+Boundary decisions and greedy choices are only testable when they do not hinge on rounding: every
+prompt kept has |p - threshold| >= MARGIN at every token and a top-2 logit gap >= MARGIN at every
+greedy step; prompts that fail are redrawn (the file records the margins).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export import load_dlcm, save_dlcm
+from tiny import tiny_model
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+MARGIN = 1e-4
+
+
+def rounded(t: torch.Tensor, digits: int = 7):
+    return [round(float(x), digits) for x in t.flatten()]
+
+
+@torch.no_grad()
+def case(model, prompt: list[int], n_greedy: int, logit_positions=None):
+    cfg = model.cfg
+    ids = torch.tensor([prompt])
+    full = model(ids)
+    st = model.new_state()
+    for i, t in enumerate(prompt):
+        logits = st.step(t)
+        assert (logits - full["logits"][0, i]).abs().max() < 1e-4, "step() disagrees with forward()"
+    greedy, gaps = [], []
+    for _ in range(n_greedy):
+        top = logits.topk(2).values
+        gaps.append(float(top[0] - top[1]))
+        nxt = int(logits.argmax())
+        greedy.append(nxt)
+        logits = st.step(nxt)
+    p_all = torch.tensor(st.p_hist)
+    p_margin = float((p_all[1:] - cfg.threshold).abs().min()) if len(p_all) > 1 else 1.0
+    positions = list(range(len(prompt))) if logit_positions is None else logit_positions
+    out = dict(
+        prompt=prompt,
+        p=rounded(full["p"][0]),
+        b=[int(x) for x in full["b"][0]],
+        segments=int(full["n_concepts"][0]),
+        logit_positions=positions,
+        logits=[rounded(full["logits"][0, i]) for i in positions],
+        greedy=greedy,
+        greedy_p=rounded(p_all[len(prompt):]),
+        greedy_b=[int(x) for x in st.b_hist[len(prompt):]],
+        segments_after_greedy=st.n_concepts + 1,
+        min_p_margin=p_margin,
+        min_greedy_gap=min(gaps) if gaps else 1.0,
+    )
+    ok = p_margin >= MARGIN and out["min_greedy_gap"] >= MARGIN
+    return out, ok
+
+
+def tiny():
+    for mode in ("replicated", "unique"):
+        model = tiny_model(mode, seed=11)
+        cfg = model.cfg
+        d = os.path.join(ROOT, "Tests", "DLCMRuntimeTests", "Resources", f"tiny-{mode}")
+        save_dlcm(model, d)
+        g = torch.Generator().manual_seed(100)
+        cases = []
+        for length in (1, 2, 7, 19, 48, 90):
+            for attempt in range(200):
+                prompt = torch.randint(1, cfg.vocab_size, (length,), generator=g).tolist()
+                c, ok = case(model, prompt, n_greedy=40)
+                if ok:
+                    cases.append(c)
+                    break
+            else:
+                raise SystemExit(f"no prompt of length {length} with a safe margin")
+        json.dump(dict(mode=mode, threshold=cfg.threshold, margin=MARGIN, cases=cases),
+                  open(os.path.join(d, "vectors.json"), "w"))
+        print(mode, [(len(c["prompt"]), c["segments"], c["segments_after_greedy"]) for c in cases])
+
+
+def shipped(model_dir: str):
+    from tokenizers import Tokenizer
+    model = load_dlcm(model_dir)
+    tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
+    texts = [
+        "The quick brown fox jumps over the lazy dog.",
+        "def fibonacci(n):\n    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n",
+        "Serialization is the process of converting a data structure into a format that can be stored",
+        "func main() {\n\tfmt.Println(\"hello\")\n}\n",
+    ]
+    cases = []
+    for text in texts:
+        ids = tok.encode(text).ids
+        L = len(ids)
+        c, ok = case(model, ids, n_greedy=32, logit_positions=sorted({0, L // 2, L - 1}))
+        c["text"] = text
+        c["ok"] = ok
+        cases.append(c)
+        print(repr(text[:30]), "segments", c["segments"], "margin", c["min_p_margin"], "gap", c["min_greedy_gap"],
+              "->", repr(tok.decode(c["greedy"])[:60]))
+    tok_cases = []
+    for text in texts + ["naïve café — 日本語 🎉", "  spaces   and\ttabs\n\n\nnewlines  ", "x = {'a': [1, 2.5e-3]}"]:
+        ids = tok.encode(text).ids
+        tok_cases.append(dict(text=text, ids=ids, decoded=tok.decode(ids)))
+    json.dump(dict(margin=MARGIN, cases=cases, tokenizer_cases=tok_cases),
+              open(os.path.join(model_dir, "reference-vectors.json"), "w"))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "tiny":
+        tiny()
+    else:
+        shipped(sys.argv[2])
