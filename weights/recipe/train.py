@@ -144,7 +144,8 @@ def evaluate(model, data_dir, L, n_windows, stats):
             if "n_concepts" in r:
                 tot_concepts += int(r["n_concepts"].sum())
         nats = tot_loss / tot_tok
-        bpt = stats["val"][dom]["bytes"] / stats["val"][dom]["tokens"]
+        split = stats["splits"][f"val_{dom}"]
+        bpt = split["bytes"] / split["tokens"]
         out[dom] = dict(loss=nats, bits_per_byte=nats / math.log(2) / bpt, tokens=tot_tok)
         if tot_concepts:
             out[dom]["tokens_per_concept"] = w[:, :-1].numel() / tot_concepts
@@ -178,6 +179,8 @@ def main():
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--synthetic", action="store_true", help="random tokens (speed checks only)")
     ap.add_argument("--save-every", type=int, default=300)
+    ap.add_argument("--eval-only", action="store_true",
+                    help="evaluate <out>/checkpoint.pt and write result.json (tokens and time from log.jsonl)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -187,6 +190,9 @@ def main():
     model = DLCM(cfg) if args.model == "dlcm" else DenseLM(cfg)
     mup_init(model, args.sigma)
     model.train()
+    if args.eval_only:
+        eval_only(model, cfg, args)
+        return
     if not args.no_compile:
         if args.model == "dlcm":
             for m in (model.encoder, model.backbone, model.decoder, model.cross):
@@ -255,6 +261,21 @@ def main():
     if stats is not None:
         result["eval"] = evaluate(model, args.data, args.seq, args.eval_windows, stats)
         print(json.dumps(result["eval"], indent=1), flush=True)
+    json.dump(result, open(os.path.join(args.out, "result.json"), "w"), indent=1)
+
+
+def eval_only(model, cfg, args):
+    ck = torch.load(os.path.join(args.out, "checkpoint.pt"), map_location="cpu")
+    model.load_state_dict(ck["state_dict"])
+    last = [json.loads(l) for l in open(os.path.join(args.out, "log.jsonl"))][-1]
+    stats = json.load(open(os.path.join(args.data, "stats.json")))
+    flops = dlcm_flops_per_token(cfg, cfg.target_r) if args.model == "dlcm" else dict(total=dense_flops_per_token(cfg))
+    result = dict(model=args.model, non_embedding_params=non_embedding_params(model),
+                  params=sum(p.numel() for p in model.parameters()), flops_per_token=flops,
+                  config=cfg.to_json(), args=vars(args), tokens_seen=last["tokens"], steps=last["step"],
+                  train_seconds=last["elapsed"], final_train_ce=last["ce"])
+    result["eval"] = evaluate(model, args.data, args.seq, args.eval_windows, stats)
+    print(json.dumps(result["eval"], indent=1), flush=True)
     json.dump(result, open(os.path.join(args.out, "result.json"), "w"), indent=1)
 
 
