@@ -14,7 +14,8 @@ import Darwin
 /// thread works too, so a pool of `threadCount` runs `threadCount - 1` extra threads, and a pool
 /// of 1 runs everything inline. Idle workers spin briefly, then sleep on a condition variable.
 ///
-/// `parallelFor` must not be called concurrently from two threads, nor from inside its body.
+/// Concurrent `parallelFor` calls from different threads take turns (a lock); calling it from
+/// inside its own body deadlocks.
 public final class ThreadPool: @unchecked Sendable {
     /// Threads taking part in a `parallelFor`, the calling thread included.
     public let threadCount: Int
@@ -35,6 +36,8 @@ public final class ThreadPool: @unchecked Sendable {
     private var count = 0
     private var chunkSize = 1
 
+    /// Held by the thread running a `parallelFor`, so concurrent callers take turns.
+    private let callerMutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var threads: [pthread_t] = []
@@ -55,6 +58,7 @@ public final class ThreadPool: @unchecked Sendable {
         precondition(threadCount >= 1, "threadCount must be >= 1")
         self.threadCount = threadCount
         pthread_mutex_init(mutex, nil)
+        pthread_mutex_init(callerMutex, nil)
         pthread_cond_init(condition, nil)
         for _ in 1..<threadCount {
             threads.append(Self.startThread(self))
@@ -71,7 +75,9 @@ public final class ThreadPool: @unchecked Sendable {
         for thread in threads { pthread_join(thread, nil) }
         pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
+        pthread_mutex_destroy(callerMutex)
         mutex.deallocate()
+        callerMutex.deallocate()
         condition.deallocate()
     }
 
@@ -91,6 +97,8 @@ public final class ThreadPool: @unchecked Sendable {
             body(0..<n)
             return
         }
+        pthread_mutex_lock(callerMutex)
+        defer { pthread_mutex_unlock(callerMutex) }
         withoutActuallyEscaping(body) { body in
             self.body = body
             self.total = n
@@ -132,7 +140,9 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     private func workerLoop() {
-        var seen = state.load(ordering: .acquiring) >> 32
+        // Generation 0 is the one at construction; a thread that starts late must still see
+        // every later generation (including the one `deinit` publishes) as new.
+        var seen = 0
         while true {
             var spins = 0
             while state.load(ordering: .acquiring) >> 32 == seen && spins < Self.spinIterations {

@@ -1,0 +1,87 @@
+import Kernels
+import Testing
+
+@Suite struct MatmulTests {
+    static let pools = [ThreadPool(threadCount: 1), ThreadPool(threadCount: 2)]
+
+    /// Odd shapes: K not a multiple of 16 or of the packing depth, N not a multiple of the
+    /// 32-column panel, M around the 4-row matvec limit and the 12-row micro-kernel.
+    static let shapes: [(m: Int, k: Int, n: Int)] = [
+        (1, 1, 1), (1, 17, 5), (2, 33, 7), (3, 100, 9), (4, 259, 70), (1, 1536, 64),
+        (5, 15, 33), (12, 16, 32), (13, 31, 31), (17, 129, 65), (17, 300, 97), (40, 48, 130),
+    ]
+
+    @Test(arguments: [WeightType.f32, .bf16, .f16], [false, true])
+    func matchesReference(type: WeightType, accumulate: Bool) {
+        var random = SeededRandom(seed: 42)
+        for shape in Self.shapes {
+            let (m, k, n) = shape
+            let x = random.array(m * k)
+            let weights = EncodedWeights(random.array(n * k), type: type)
+            let initial = random.array(m * n)
+            var (expected, magnitude) = referenceMatmul(x: x, w: weights.decoded, m: m, n: n, k: k)
+            if accumulate {
+                for i in expected.indices {
+                    expected[i] += Double(initial[i])
+                    magnitude[i] += abs(Double(initial[i]))
+                }
+            }
+            for pool in Self.pools {
+                var y = accumulate ? initial : [Float](repeating: .nan, count: m * n)
+                weights.bytes.withUnsafeBytes { raw in
+                    let w = WeightMatrix(base: raw.baseAddress!, type: type, rows: n, cols: k)
+                    matmul(&y, x, w, m: m, accumulate: accumulate, pool: pool)
+                }
+                let (error, at) = maxRelativeError(y, expected, scale: magnitude)
+                #expect(error < 1e-5, "m=\(m) k=\(k) n=\(n) \(type) threads=\(pool.threadCount): rel error \(error) at \(at)")
+            }
+        }
+    }
+
+    @Test func unalignedWeights() {
+        // Weights from a file need not be aligned: offset the bf16 matrix by 2 bytes.
+        var random = SeededRandom(seed: 7)
+        let (m, k, n) = (13, 45, 37)
+        let x = random.array(m * k)
+        let weights = EncodedWeights(random.array(n * k), type: .bf16)
+        let (expected, magnitude) = referenceMatmul(x: x, w: weights.decoded, m: m, n: n, k: k)
+        let shifted = [0, 0] + weights.bytes
+        var y = [Float](repeating: 0, count: m * n)
+        shifted.withUnsafeBytes { raw in
+            matmul(&y, x, WeightMatrix(base: raw.baseAddress! + 2, type: .bf16, rows: n, cols: k), m: m)
+        }
+        #expect(maxRelativeError(y, expected, scale: magnitude).0 < 1e-5)
+    }
+
+    @Test func emptyDepthGivesZeros() {
+        var y = [Float](repeating: 5, count: 6 * 3)
+        let x = [Float](repeating: 1, count: 1)
+        x.withUnsafeBufferPointer { xp in
+            matmul(&y, xp.baseAddress!, WeightMatrix(f32: xp.baseAddress!, rows: 3, cols: 0), m: 6)
+        }
+        #expect(y.allSatisfy { $0 == 0 })
+    }
+
+    @Test func largeMatvecUsesThreads() {
+        // Big enough (> 256 KiB of weights) that matvec splits over the pool.
+        var random = SeededRandom(seed: 9)
+        let (m, k, n) = (3, 512, 301)
+        let x = random.array(m * k)
+        let weights = EncodedWeights(random.array(n * k), type: .f32)
+        let (expected, magnitude) = referenceMatmul(x: x, w: weights.decoded, m: m, n: n, k: k)
+        var y = [Float](repeating: 0, count: m * n)
+        weights.decoded.withUnsafeBufferPointer { w in
+            matvec(&y, x, WeightMatrix(f32: w.baseAddress!, rows: n, cols: k), m: m, pool: Self.pools[1])
+        }
+        #expect(maxRelativeError(y, expected, scale: magnitude).0 < 1e-5)
+    }
+
+    @Test(arguments: [WeightType.f32, .bf16, .f16])
+    func convertsToFloat(type: WeightType) {
+        var random = SeededRandom(seed: 3)
+        let weights = EncodedWeights(random.array(37), type: type)
+        var out = [Float](repeating: 0, count: 37)
+        weights.bytes.withUnsafeBytes { raw in convertToFloat(&out, raw.baseAddress!, type: type, count: 37) }
+        #expect(out == weights.decoded)
+    }
+}
