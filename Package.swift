@@ -74,6 +74,8 @@ let package = Package(
             dependencies: ["DLCMRuntime", "SafeTensors"],
             exclude: ["Resources"]
         ),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(
             name: "TokenizationTests",

@@ -8,16 +8,18 @@ final class SafeTensorsSource: TensorSource, @unchecked Sendable {
 
     init(_ file: SafeTensorsFile) { self.file = file }
 
-    var tensorNames: [String] { file.tensorNames }
+    var tensorNames: [String] { file.names }
 
     func tensor(named name: String) -> TensorView? {
-        guard let t = file.tensor(named: name) else { return nil }
-        let type: WeightType = switch t.dtype {
+        guard let info = try? file.info(name), let data = try? file.data(name), let base = data.baseAddress ?? (info.byteCount == 0 ? UnsafeRawPointer(bitPattern: 1) : nil) else {
+            return nil
+        }
+        let type: WeightType = switch info.dtype {
         case .f32: .f32
         case .bf16: .bf16
         case .f16: .f16
         }
-        return TensorView(type: type, shape: t.shape, data: t.data)
+        return TensorView(type: type, shape: info.shape, data: base)
     }
 }
 
@@ -27,7 +29,7 @@ extension DLCMModel {
         let config = try DLCMConfig.load(from: directory.appendingPathComponent("config.json"))
         let file: SafeTensorsFile
         do {
-            file = try SafeTensorsFile(url: directory.appendingPathComponent("model.safetensors"))
+            file = try SafeTensorsFile(path: directory.appendingPathComponent("model.safetensors").path)
         } catch {
             throw ModelError.weights("model.safetensors: \(error)")
         }

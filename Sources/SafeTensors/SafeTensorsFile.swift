@@ -1,131 +1,152 @@
-import Foundation
+// A safetensors file mapped read-only (MAP_PRIVATE) into memory: tensors are views into the
+// mapping, valid while the `SafeTensorsFile` is alive. The whole layout is validated on open.
 
-/// Element types the runtime reads.
-public enum SafeTensorsDType: String, Sendable {
-    case f32 = "F32", f16 = "F16", bf16 = "BF16"
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-    public var byteSize: Int { self == .f32 ? 4 : 2 }
-}
-
-/// One tensor inside a mapped file.
-public struct SafeTensor: @unchecked Sendable {
-    public let name: String
-    public let dtype: SafeTensorsDType
-    public let shape: [Int]
-    /// Start of the tensor's bytes (inside the mapping; unaligned in general).
-    public let data: UnsafeRawPointer
-    public let byteCount: Int
-}
-
-/// A safetensors file mapped read-only: 8-byte little-endian header length, a JSON header naming
-/// each tensor's dtype, shape and [begin, end) offsets into the data section, then the data.
-/// Every field is checked before any pointer is handed out, so a corrupt or truncated file is an
-/// error naming what is wrong, never a crash.
 public final class SafeTensorsFile: @unchecked Sendable {
-    public let url: URL
+    /// Tensors in data order.
+    public let tensors: [SafeTensorInfo]
+    /// The `__metadata__` strings (empty when absent).
     public let metadata: [String: String]
-    private let tensors: [String: SafeTensor]
-    private let mapping: UnsafeMutableRawPointer
-    private let mappedLength: Int
 
-    public var tensorNames: [String] { Array(tensors.keys) }
+    private let index: [String: Int]
+    private let mapping: UnsafeRawBufferPointer
+    /// munmap'ed on deinit (nil when the bytes were copied into an allocation instead).
+    private let isMapped: Bool
+    private let dataStart: Int
 
-    public func tensor(named name: String) -> SafeTensor? { tensors[name] }
-
-    public init(url: URL) throws {
-        self.url = url
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SafeTensorsError.io("cannot open \(url.path): \(String(cString: strerror(errno)))") }
+    /// Maps and validates the file at `path`.
+    public convenience init(path: String) throws(SafeTensorsError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotOpen(path: path, errno: errno) }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw SafeTensorsError.io("cannot stat \(url.path)") }
-        let size = Int(st.st_size)
-        guard size >= 8 else { throw SafeTensorsError.truncated("file is \(size) bytes, shorter than the 8-byte header length") }
-        guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
-            throw SafeTensorsError.io("cannot map \(url.path): \(String(cString: strerror(errno)))")
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .cannotOpen(path: path, errno: errno) }
+        let size = Int(info.st_size)
+        guard size >= 8 else { throw .fileTooSmall(size: size) }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw .cannotMap(path: path, errno: errno)
         }
+        let mapping = UnsafeRawBufferPointer(start: base, count: size)
         do {
-            (metadata, tensors) = try SafeTensorsFile.parse(UnsafeRawPointer(map), size: size)
+            try self.init(validating: mapping, isMapped: true)
         } catch {
-            munmap(map, size)
+            munmap(base, size)
             throw error
         }
-        mapping = map
-        mappedLength = size
     }
 
-    deinit { munmap(mapping, mappedLength) }
+    /// Validates a file image held in memory (copied; useful for tests and fuzzing).
+    public convenience init(bytes: [UInt8]) throws(SafeTensorsError) {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        copy.copyBytes(from: bytes)
+        let image = UnsafeRawBufferPointer(start: copy.baseAddress, count: bytes.count)
+        do {
+            try self.init(validating: image, isMapped: false)
+        } catch {
+            copy.deallocate()
+            throw error
+        }
+    }
 
-    static func parse(_ base: UnsafeRawPointer, size: Int) throws -> ([String: String], [String: SafeTensor]) {
-        let headerLength = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
-        guard headerLength <= UInt64(size - 8) else {
-            throw SafeTensorsError.truncated("header length \(headerLength) runs past the end of the \(size)-byte file")
+    private init(validating image: UnsafeRawBufferPointer, isMapped: Bool) throws(SafeTensorsError) {
+        let header = try SafeTensorsHeader.parse(image)
+        tensors = header.tensors
+        metadata = header.metadata
+        dataStart = header.dataStart
+        mapping = image
+        self.isMapped = isMapped
+        var index: [String: Int] = [:]
+        for (i, t) in tensors.enumerated() { index[t.name] = i }
+        self.index = index
+    }
+
+    deinit {
+        if isMapped {
+            munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count)
+        } else {
+            UnsafeMutableRawPointer(mutating: mapping.baseAddress)?.deallocate()
         }
-        let headerData = Data(bytes: base + 8, count: Int(headerLength))
-        guard let root = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any] else {
-            throw SafeTensorsError.header("header is not a JSON object")
+    }
+
+    /// Tensor names, in data order.
+    public var names: [String] { tensors.map(\.name) }
+
+    public func contains(_ name: String) -> Bool { index[name] != nil }
+
+    /// The description of tensor `name`.
+    public func info(_ name: String) throws(SafeTensorsError) -> SafeTensorInfo {
+        guard let i = index[name] else { throw .tensorNotFound(name: name) }
+        return tensors[i]
+    }
+
+    /// Start of tensor `name`'s bytes (any alignment; valid while this file is alive).
+    public func data(_ name: String) throws(SafeTensorsError) -> UnsafeRawBufferPointer {
+        let t = try info(name)
+        return UnsafeRawBufferPointer(rebasing: mapping[(dataStart + t.dataOffsets.lowerBound)..<(dataStart + t.dataOffsets.upperBound)])
+    }
+
+    /// Tensor `name`, checking its shape (and dtype, when given).
+    @discardableResult
+    public func checkShape(_ name: String, _ expected: [Int], dtype: SafeTensorsDType? = nil) throws(SafeTensorsError) -> SafeTensorInfo {
+        let t = try info(name)
+        guard t.shape == expected else { throw .shapeMismatch(tensor: name, expected: expected, actual: t.shape) }
+        if let dtype, dtype != t.dtype { throw .dtypeMismatch(tensor: name, expected: dtype, actual: t.dtype) }
+        return t
+    }
+
+    /// Names expected but absent, and present but not expected (each sorted).
+    public func compareNames(expected: Set<String>) -> (missing: [String], unexpected: [String]) {
+        let present = Set(index.keys)
+        return (expected.subtracting(present).sorted(), present.subtracting(expected).sorted())
+    }
+
+    /// Throws `.namesMismatch` naming every missing and unexpected tensor unless the file holds
+    /// exactly `expected`.
+    public func requireNames(exactly expected: Set<String>) throws(SafeTensorsError) {
+        let (missing, unexpected) = compareNames(expected: expected)
+        if !missing.isEmpty || !unexpected.isEmpty { throw .namesMismatch(missing: missing, unexpected: unexpected) }
+    }
+
+    /// Tensor `name` decoded to f32.
+    public func floats(_ name: String) throws(SafeTensorsError) -> [Float] {
+        let t = try info(name)
+        return try [Float](unsafeUninitializedCapacity: t.elementCount) { buffer, count throws(SafeTensorsError) in
+            try copyFloats(name, into: buffer)
+            count = t.elementCount
         }
-        let dataStart = 8 + Int(headerLength)
-        let dataSize = size - dataStart
-        var metadata = [String: String]()
-        var tensors = [String: SafeTensor]()
-        var ranges = [(Int, Int, String)]()
-        for (name, value) in root {
-            if name == "__metadata__" {
-                guard let m = value as? [String: Any] else { throw SafeTensorsError.header("__metadata__ is not an object") }
-                for (k, v) in m {
-                    guard let s = v as? String else { throw SafeTensorsError.header("__metadata__.\(k) is not a string") }
-                    metadata[k] = s
-                }
-                continue
-            }
-            guard let entry = value as? [String: Any] else { throw SafeTensorsError.tensor(name, "entry is not an object") }
-            guard let dtypeName = entry["dtype"] as? String else { throw SafeTensorsError.tensor(name, "has no dtype") }
-            guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
-                throw SafeTensorsError.tensor(name, "has dtype \(dtypeName); only F32, F16 and BF16 are supported")
-            }
-            guard let shapeAny = entry["shape"] as? [Any] else { throw SafeTensorsError.tensor(name, "has no shape") }
-            var shape = [Int]()
-            var count = 1
-            for dim in shapeAny {
-                guard let n = dim as? Int, n >= 0, n <= Int(Int32.max) else { throw SafeTensorsError.tensor(name, "has an invalid dimension \(dim)") }
-                shape.append(n)
-                let (product, overflow) = count.multipliedReportingOverflow(by: n)
-                guard !overflow else { throw SafeTensorsError.tensor(name, "has a shape too large") }
-                count = product
-            }
-            guard let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
-                  let begin = offsets[0] as? Int, let end = offsets[1] as? Int else {
-                throw SafeTensorsError.tensor(name, "has no valid data_offsets [begin, end]")
-            }
-            guard begin >= 0, end >= begin, end <= dataSize else {
-                throw SafeTensorsError.tensor(name, "data_offsets [\(begin), \(end)] lie outside the \(dataSize)-byte data section")
-            }
-            let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
-            guard !overflow, bytes == end - begin else {
-                throw SafeTensorsError.tensor(name, "holds \(end - begin) bytes but shape \(shape) of \(dtypeName) needs \(count * dtype.byteSize)")
-            }
-            ranges.append((begin, end, name))
-            tensors[name] = SafeTensor(name: name, dtype: dtype, shape: shape, data: base + dataStart + begin, byteCount: bytes)
+    }
+
+    /// Decodes tensor `name` to f32 into `destination`, which must hold exactly its element count.
+    public func copyFloats(_ name: String, into destination: UnsafeMutableBufferPointer<Float>) throws(SafeTensorsError) {
+        let t = try info(name)
+        guard destination.count == t.elementCount else {
+            throw .bufferSizeMismatch(tensor: name, expected: t.elementCount, actual: destination.count)
         }
-        ranges.sort { $0.0 < $1.0 }
-        for i in ranges.indices.dropFirst() where ranges[i].0 < ranges[i - 1].1 {
-            throw SafeTensorsError.tensor(ranges[i].2, "overlaps tensor '\(ranges[i - 1].2)'")
-        }
-        return (metadata, tensors)
+        decodeToFloat(try data(name), dtype: t.dtype, into: destination)
     }
 }
 
-public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
-    case io(String)
-    case truncated(String)
-    case header(String)
-    case tensor(String, String)
-
-    public var description: String {
-        switch self {
-        case .io(let m), .truncated(let m), .header(let m): return m
-        case .tensor(let name, let m): return "tensor '\(name)' \(m)"
+/// Decodes `source` (elements of `dtype`, little-endian, any alignment) into `destination`.
+func decodeToFloat(_ source: UnsafeRawBufferPointer, dtype: SafeTensorsDType, into destination: UnsafeMutableBufferPointer<Float>) {
+    guard let out = destination.baseAddress, let src = source.baseAddress else { return }
+    let n = destination.count
+    switch dtype {
+    case .f32:
+        UnsafeMutableRawPointer(out).copyMemory(from: src, byteCount: n * 4)
+    case .bf16:
+        for i in 0..<n {
+            let bits = UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+            out[i] = Float(bitPattern: UInt32(bits) << 16)
+        }
+    case .f16:
+        for i in 0..<n {
+            let bits = UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+            out[i] = Float(Float16(bitPattern: bits))
         }
     }
 }
