@@ -71,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DLCMRuntimeTests",
-            dependencies: ["DLCMRuntime", "SafeTensors"],
+            dependencies: ["DLCMRuntime", "SafeTensors", "Tokenization"],
             exclude: ["Resources"]
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),

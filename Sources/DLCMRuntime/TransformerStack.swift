@@ -28,6 +28,7 @@ final class TransformerStack {
     private let att = FloatBuffer()   // (rows, nHeads * headDim)
     private let f1 = FloatBuffer()    // (rows, ffnDim)
     private let f3 = FloatBuffer()    // (rows, ffnDim)
+    private let block = BlockAttention()
 
     init(weights: StackWeights, config: StackConfig, width: Int, eps: Float, ropeTheta: Double, maxPositions: Int) {
         self.weights = weights
@@ -74,10 +75,21 @@ final class TransformerStack {
                 (rowCache[r].keys(l) + pos * kvd).update(from: k + r * kvd, count: kvd)
                 (rowCache[r].values(l) + pos * kvd).update(from: v + r * kvd, count: kvd)
             }
-            let work = rows * nh
+            // Groups of several new rows (prefill chunks) in matrix form; single rows (decode) below.
+            var rowLoop = [Int]()
+            for g in groups {
+                if g.count >= 8 {
+                    block.run(q: q, att: att, first: g.first, n: g.count, start: g.cache.count,
+                              keys: g.cache.keys(l), values: g.cache.values(l),
+                              nHeads: nh, nKVHeads: config.nKVHeads, headDim: hd, pool: pool)
+                } else {
+                    rowLoop.append(contentsOf: g.first..<(g.first + g.count))
+                }
+            }
+            let work = rowLoop.count * nh
             let body: (Range<Int>) -> Void = { range in
                 for item in range {
-                    let r = item / nh, h = item % nh, kvh = h / rep
+                    let r = rowLoop[item / nh], h = item % nh, kvh = h / rep
                     let n = rowPos[r] + 1
                     let keys = rowCache[r].keys(l) + kvh * hd, values = rowCache[r].values(l) + kvh * hd
                     let qh = q + r * qDim + h * hd, out = att + r * qDim + h * hd
@@ -90,7 +102,7 @@ final class TransformerStack {
                     }
                 }
             }
-            if let pool, work * (rowPos.last ?? 0) > 4096 { pool.parallelFor(work, body) } else { body(0..<work) }
+            if let pool, work * (rowPos.last ?? 0) > 4096 { pool.parallelFor(work, body) } else if work > 0 { body(0..<work) }
             matmul(x, att, w.wo, m: rows, accumulate: true, pool: pool)
 
             w.ffnNorm.withUnsafeBufferPointer { nw in
