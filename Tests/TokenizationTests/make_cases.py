@@ -132,6 +132,8 @@ TEXTS = [
     "a <|lstrip|> b", "a   <|lstrip|>", "<|rstrip|>   b", "a \n<|both|>\t\n b", "  <|both|>  <|both|>  ",
     "magicword here", "amagicword", "magicword_x", "(magicword)", "a magicword.", "naïve naive naïveté", "x[sp]y [sp] ",
     "<é> <é>x", "Ａ<|endoftext|>ﬁ",
+    # normalization: a compatibility decomposition whose marks must be reordered (Foundation gets it wrong)
+    "\u1fcf\u08f0 x\u0301\u0316 \u00c5\u0323",
     # invalid-ish
     "\ufffd replacement", "\U0010ffff max", "\ue000 private use", "lone ` backtick", "A" * 300, "ab" * 200 + " end",
     "x" + " " * 40 + "y", "\n" * 20, "🙂" * 30,
@@ -171,7 +173,7 @@ def main():
         tok = load(patch)
         plain = load(patch)
         plain.encode_special_tokens = True
-        variant_texts = texts if name in ("base", "added_flags", "prefix_space", "split_cl100k") or name.startswith("tiny") else texts[:: (2 if name.startswith("added") else 3)]
+        variant_texts = texts if name in ("base", "added_flags", "prefix_space", "split_cl100k") or name.startswith("tiny") or name == "nfkc" else texts[:: (2 if name.startswith("added") else 3)]
         for text in variant_texts:
             ids = tok.encode(text).ids
             cases.append({
