@@ -15,7 +15,8 @@ final class BPEModel: Sendable {
     private let ignoreMerges: Bool
     private let cache: WordCache
 
-    init(_ json: JSONObject) throws {
+    /// `cacheCapacity`: words remembered (the library uses 10,000); 0 disables the cache.
+    init(_ json: JSONObject, cacheCapacity: Int = 10_000) throws {
         let type = try json.type()
         guard type == "BPE" else { throw TokenizerError.unsupported(stage: "model", type: type) }
         if try json.bool("byte_fallback", default: false) {
@@ -65,7 +66,7 @@ final class BPEModel: Sendable {
         }
         fuseUnknown = try json.bool("fuse_unk", default: false)
         ignoreMerges = try json.bool("ignore_merges", default: false)
-        cache = WordCache(capacity: 10_000)
+        cache = WordCache(capacity: cacheCapacity)
     }
 
     /// Merges are `"a b"` (split at the first space: tokens never contain a raw space) or `["a", "b"]`.
