@@ -1,5 +1,17 @@
 import Foundation
 
+/// The `model` stage. Only byte-level BPE is in scope, so the factory returns the concrete type
+/// (no protocol dispatch on the hot path) and throws for WordPiece, Unigram, WordLevel.
+enum Models {
+    static func make(_ json: JSONObject, cacheCapacity: Int) throws -> BPEModel {
+        let type = try json.type()
+        switch type {
+        case "BPE": return try BPEModel(json, cacheCapacity: cacheCapacity)
+        default: throw TokenizerError.unsupported(stage: "model", type: type)
+        }
+    }
+}
+
 /// Byte-level `BPE`: a word's bytes start as one symbol each and the adjacent pair with the lowest
 /// merge rank is merged until none is left (leftmost pair on ties), exactly as the library does.
 final class BPEModel: Sendable {

@@ -59,7 +59,7 @@ public final class Tokenizer: Sendable {
         guard preTokenizer.endsWithByteLevel else {
             throw TokenizerError.unsupported(stage: "pre_tokenizer", type: "\(try preJSON.type()) not ending with ByteLevel")
         }
-        model = try BPEModel(try root.object("model"), cacheCapacity: wordCacheCapacity)
+        model = try Models.make(try root.object("model"), cacheCapacity: wordCacheCapacity)
         postProcessor = try root.optionalObject("post_processor").map(PostProcessors.make)
         guard let decoderJSON = try root.optionalObject("decoder") else {
             throw TokenizerError.unsupported(stage: "decoder", type: "null (byte-level BPE needs ByteLevel)")
