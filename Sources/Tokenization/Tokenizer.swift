@@ -74,7 +74,11 @@ public final class Tokenizer: Sendable {
         normalizedAddedTokens = AddedTokenMatcher(added.filter { $0.normalized })
         addedByContent = Dictionary(added.map { ($0.content, $0) }, uniquingKeysWith: { $1 })
         addedByID = Dictionary(added.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
-        let largest = max(model.idToToken.keys.max() ?? -1, added.map(\.id).max() ?? -1)
+        let ids = Array(model.idToToken.keys) + added.map(\.id)
+        // Ids index dense tables (here and in the model runtime): refuse negative or absurdly sparse ones.
+        guard let smallest = ids.min(), let largest = ids.max(), smallest >= 0, Int(largest) < 4 * ids.count + 1024 else {
+            throw TokenizerError.invalidJSON("token ids must be dense and non-negative (found \(ids.min() ?? 0)...\(ids.max() ?? 0))")
+        }
         vocabSize = Int(largest) + 1
         var tokenBytes = [[UInt8]](repeating: [], count: vocabSize)
         for (id, token) in model.idToToken { tokenBytes[Int(id)] = decoder.bytes(of: token) }
