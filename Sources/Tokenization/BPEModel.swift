@@ -102,18 +102,15 @@ final class BPEModel: Sendable {
 
     func tokenize(_ word: ArraySlice<UInt8>, scratch: inout Scratch, into ids: inout [Int32]) {
         // Words of 256+ bytes bypass the cache, as in the library (long words are rare and unique).
-        let key = word.count < 256 ? WordKey(word) : nil
-        if let key, let hit = cache.get(key) {
-            ids.append(contentsOf: hit)
-            return
-        }
+        let hash = word.count < 256 ? WordCache.hash(word) : 0
+        if hash != 0 && cache.append(word, hash: hash, to: &ids) { return }
         let first = ids.count
         if ignoreMerges, let id = vocab[ByteLevelAlphabet.encode(word)] {
             ids.append(id)
         } else {
             merge(word, symbols: &scratch.symbols, heap: &scratch.heap, into: &ids)
         }
-        if let key { cache.set(key, Array(ids[first...])) }
+        if hash != 0 { cache.set(word, hash: hash, Array(ids[first...])) }
     }
 
     /// One symbol of a word being merged; symbols form a linked list over a fixed array.
