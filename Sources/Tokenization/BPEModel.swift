@@ -1,5 +1,17 @@
 import Foundation
 
+/// The `model` stage. Only byte-level BPE is in scope, so the factory returns the concrete type
+/// (no protocol dispatch on the hot path) and throws for WordPiece, Unigram, WordLevel.
+enum Models {
+    static func make(_ json: JSONObject, cacheCapacity: Int) throws -> BPEModel {
+        let type = try json.type()
+        switch type {
+        case "BPE": return try BPEModel(json, cacheCapacity: cacheCapacity)
+        default: throw TokenizerError.unsupported(stage: "model", type: type)
+        }
+    }
+}
+
 /// Byte-level `BPE`: a word's bytes start as one symbol each and the adjacent pair with the lowest
 /// merge rank is merged until none is left (leftmost pair on ties), exactly as the library does.
 final class BPEModel: Sendable {
@@ -15,7 +27,8 @@ final class BPEModel: Sendable {
     private let ignoreMerges: Bool
     private let cache: WordCache
 
-    init(_ json: JSONObject) throws {
+    /// `cacheCapacity`: words remembered (the library uses 10,000); 0 disables the cache.
+    init(_ json: JSONObject, cacheCapacity: Int = 10_000) throws {
         let type = try json.type()
         guard type == "BPE" else { throw TokenizerError.unsupported(stage: "model", type: type) }
         if try json.bool("byte_fallback", default: false) {
@@ -65,7 +78,7 @@ final class BPEModel: Sendable {
         }
         fuseUnknown = try json.bool("fuse_unk", default: false)
         ignoreMerges = try json.bool("ignore_merges", default: false)
-        cache = WordCache(capacity: 10_000)
+        cache = WordCache(capacity: cacheCapacity)
     }
 
     /// Merges are `"a b"` (split at the first space: tokens never contain a raw space) or `["a", "b"]`.
@@ -89,18 +102,15 @@ final class BPEModel: Sendable {
 
     func tokenize(_ word: ArraySlice<UInt8>, scratch: inout Scratch, into ids: inout [Int32]) {
         // Words of 256+ bytes bypass the cache, as in the library (long words are rare and unique).
-        let key = word.count < 256 ? WordKey(word) : nil
-        if let key, let hit = cache.get(key) {
-            ids.append(contentsOf: hit)
-            return
-        }
+        let hash = word.count < 256 ? WordCache.hash(word) : 0
+        if hash != 0 && cache.append(word, hash: hash, to: &ids) { return }
         let first = ids.count
         if ignoreMerges, let id = vocab[ByteLevelAlphabet.encode(word)] {
             ids.append(id)
         } else {
             merge(word, symbols: &scratch.symbols, heap: &scratch.heap, into: &ids)
         }
-        if let key { cache.set(key, Array(ids[first...])) }
+        if hash != 0 { cache.set(word, hash: hash, Array(ids[first...])) }
     }
 
     /// One symbol of a word being merged; symbols form a linked list over a fixed array.

@@ -32,22 +32,24 @@ public final class Tokenizer: Sendable {
     /// One past the largest id, counting added tokens.
     public let vocabSize: Int
 
-    public convenience init(contentsOf url: URL) throws {
-        try self.init(data: try Data(contentsOf: url))
+    /// Loads a tokenizer.json. `wordCacheCapacity` bounds the word -> ids cache (10,000 words, as in
+    /// the library; a server with a varied workload may want more: ~150 bytes per word).
+    public convenience init(contentsOf url: URL, wordCacheCapacity: Int = 10_000) throws {
+        try self.init(data: try Data(contentsOf: url), wordCacheCapacity: wordCacheCapacity)
     }
 
-    public convenience init(data: Data) throws {
+    public convenience init(data: Data, wordCacheCapacity: Int = 10_000) throws {
         let json: Any
         do {
             json = try JSONSerialization.jsonObject(with: data)
         } catch {
             throw TokenizerError.invalidJSON("not JSON (\(error.localizedDescription))")
         }
-        try self.init(json: json)
+        try self.init(json: json, wordCacheCapacity: wordCacheCapacity)
     }
 
     /// From the `JSONSerialization` object of a tokenizer.json.
-    init(json: Any) throws {
+    init(json: Any, wordCacheCapacity: Int = 10_000) throws {
         let root = try JSONObject(json, path: "tokenizer")
         normalizer = try root.optionalObject("normalizer").map(Normalizers.make)
         guard let preJSON = try root.optionalObject("pre_tokenizer") else {
@@ -57,7 +59,7 @@ public final class Tokenizer: Sendable {
         guard preTokenizer.endsWithByteLevel else {
             throw TokenizerError.unsupported(stage: "pre_tokenizer", type: "\(try preJSON.type()) not ending with ByteLevel")
         }
-        model = try BPEModel(try root.object("model"))
+        model = try Models.make(try root.object("model"), cacheCapacity: wordCacheCapacity)
         postProcessor = try root.optionalObject("post_processor").map(PostProcessors.make)
         guard let decoderJSON = try root.optionalObject("decoder") else {
             throw TokenizerError.unsupported(stage: "decoder", type: "null (byte-level BPE needs ByteLevel)")
@@ -72,7 +74,11 @@ public final class Tokenizer: Sendable {
         normalizedAddedTokens = AddedTokenMatcher(added.filter { $0.normalized })
         addedByContent = Dictionary(added.map { ($0.content, $0) }, uniquingKeysWith: { $1 })
         addedByID = Dictionary(added.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
-        let largest = max(model.idToToken.keys.max() ?? -1, added.map(\.id).max() ?? -1)
+        let ids = Array(model.idToToken.keys) + added.map(\.id)
+        // Ids index dense tables (here and in the model runtime): refuse negative or absurdly sparse ones.
+        guard let smallest = ids.min(), let largest = ids.max(), smallest >= 0, Int(largest) < 4 * ids.count + 1024 else {
+            throw TokenizerError.invalidJSON("token ids must be dense and non-negative (found \(ids.min() ?? 0)...\(ids.max() ?? 0))")
+        }
         vocabSize = Int(largest) + 1
         var tokenBytes = [[UInt8]](repeating: [], count: vocabSize)
         for (id, token) in model.idToToken { tokenBytes[Int(id)] = decoder.bytes(of: token) }

@@ -33,6 +33,15 @@ enum CharClass: UInt8 {
         return cls
     }
 
+    /// ASCII classes by arithmetic: no table, so no lazy-global check on the hottest path.
+    @inline(__always)
+    static func ascii(_ b: UInt8) -> CharClass {
+        if (b | 0x20) &- 0x61 < 26 { return .letter }  // A-Z, a-z
+        if b &- 0x30 < 10 { return .number }
+        if b == 0x20 || b &- 0x09 < 5 { return .whitespace }  // space, \t \n \v \f \r
+        return .other
+    }
+
     private static let asciiTable: [CharClass] = (0..<128).map { value -> CharClass in
         switch value {
         case 0x09...0x0D, 0x20: return .whitespace
@@ -59,6 +68,8 @@ func decodeUTF8(_ buf: UnsafeBufferPointer<UInt8>, _ i: Int) -> (value: UInt32, 
 /// Class and byte length of the scalar at `i` (ASCII without decoding).
 @inline(__always)
 func classAt(_ buf: UnsafeBufferPointer<UInt8>, _ i: Int) -> (CharClass, Int) {
+    let b = buf[i]
+    if b < 0x80 { return (CharClass.ascii(b), 1) }
     let (value, length) = decodeUTF8(buf, i)
     return (CharClass.of(value), length)
 }

@@ -77,3 +77,15 @@ extension GPT2ParityTests {
         #expect(failures.withLock { $0 } == 0)
     }
 }
+
+extension GPT2ParityTests {
+    /// The cache changes speed only: disabled, tiny (full at once) and default give the same ids.
+    @Test(arguments: [0, 5])
+    func cacheCapacityDoesNotChangeIDs(capacity: Int) throws {
+        let tokenizer = try Tokenizer(json: Fixtures.gpt2JSON, wordCacheCapacity: capacity)
+        for c in Fixtures.cases.cases where c.variant == "base" {
+            #expect(tokenizer.encode(c.text) == c.ids, "\(visible(c.text))")
+            #expect(tokenizer.encode(c.text) == c.ids, "\(visible(c.text)) (second pass)")
+        }
+    }
+}

@@ -34,6 +34,11 @@ import Testing
         #expect(loadError(["model": model])?.contains("zzzz-not-a-token") == true)
         model["merges"] = [42]
         #expect(loadError(["model": model]) != nil)
+        var tokens = Fixtures.tinyJSON()["added_tokens"] as! [[String: Any]]
+        tokens[0]["id"] = 1 << 30
+        #expect(loadError(["added_tokens": tokens])?.contains("dense") == true)
+        tokens[0]["id"] = -1
+        #expect(loadError(["added_tokens": tokens])?.contains("dense") == true)
         model["byte_fallback"] = true
         #expect(loadError(["model": model])?.contains("byte_fallback") == true)
         #expect(throws: TokenizerError.self) { try Tokenizer(data: Data("not json".utf8)) }
