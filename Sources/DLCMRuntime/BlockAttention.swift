@@ -37,7 +37,7 @@ final class BlockAttention {
                 for j in 0..<n {
                     let row = sc + j * T, valid = start + j + 1
                     for t in 0..<valid { row[t] *= scale }
-                    softmax(row, valid)
+                    softmax(row, length: valid)
                     if valid < T { (row + valid).update(repeating: 0, count: T - valid) }
                 }
                 matmul(oh, sc, vMatrix, m: n, pool: pool)

@@ -85,7 +85,7 @@ public final class DLCMModel {
         let hd = c.crossHeadDim
         weights.cross.kNorm.withUnsafeBufferPointer { nw in
             k.withUnsafeMutableBufferPointer { kb in
-                for h in 0..<c.crossNHeads { rmsnorm(kb.baseAddress! + h * hd, kb.baseAddress! + h * hd, nw.baseAddress!, hd, eps: c.normEps) }
+                rmsnorm(kb.baseAddress!, kb.baseAddress!, weight: nw.baseAddress!, dim: hd, rows: c.crossNHeads, eps: c.normEps)
             }
         }
         nullK = k
@@ -159,7 +159,7 @@ public final class DLCMModel {
                     for e in 0..<d { s.segSum[e] = 0 }
                 }
                 if boundary { s.pOpen = p }
-                s.segSum.withUnsafeMutableBufferPointer { axpy($0.baseAddress!, 1, h + r * d, d) }
+                s.segSum.withUnsafeMutableBufferPointer { addScaled($0.baseAddress!, h + r * d, alpha: 1, count: d) }
                 s.segLen += 1
                 visible[r] = s.segLengths.count
                 currentMult[r] = Int32(s.segLen)
@@ -206,12 +206,7 @@ public final class DLCMModel {
             matmul(cv.pointer, concepts.pointer, weights.cross.wv, m: n, pool: pool)
             let hd = c.crossHeadDim
             weights.cross.kNorm.withUnsafeBufferPointer { nw in
-                for ci in 0..<n {
-                    for hh in 0..<c.crossNHeads {
-                        let p = ck.pointer + ci * d + hh * hd
-                        rmsnorm(p, p, nw.baseAddress!, hd, eps: c.normEps)
-                    }
-                }
+                rmsnorm(ck.pointer, ck.pointer, weight: nw.baseAddress!, dim: hd, rows: n * c.crossNHeads, eps: c.normEps)   // per head
             }
             for (ci, nc) in newConcepts.enumerated() {
                 let s = batch[nc.item].sequence
@@ -271,7 +266,7 @@ public final class DLCMModel {
         let cq = cq.pointer, att = att.pointer, u = u.pointer, un = un.pointer
         matmul(cq, h, weights.cross.wq, m: rows, pool: pool)
         weights.cross.qNorm.withUnsafeBufferPointer { nw in
-            for r in 0..<rows { for hh in 0..<nh { rmsnorm(cq + r * d + hh * hd, cq + r * d + hh * hd, nw.baseAddress!, hd, eps: c.normEps) } }
+            rmsnorm(cq, cq, weight: nw.baseAddress!, dim: hd, rows: rows * nh, eps: c.normEps)   // per head
         }
         var rowSeq = [SequenceState](); rowSeq.reserveCapacity(rows)
         for item in batch { for _ in item.tokens { rowSeq.append(item.sequence) } }
@@ -287,16 +282,16 @@ public final class DLCMModel {
                         let qh = cq + r * d + hh * hd, out = att + r * d + hh * hd
                         withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { sb in
                             let sc = sb.baseAddress!
-                            sc[0] = dot(qh, nk.baseAddress! + hh * hd, hd) * scale
-                            for ci in 1..<max(n, 1) { sc[ci] = dot(qh, s.crossK.pointer + (ci - 1) * d + hh * hd, hd) * scale }
+                            sc[0] = dot(qh, nk.baseAddress! + hh * hd, count: hd) * scale
+                            for ci in 1..<max(n, 1) { sc[ci] = dot(qh, s.crossK.pointer + (ci - 1) * d + hh * hd, count: hd) * scale }
                             if replicated {
                                 for ci in 0..<(n - 1) { sc[ci] += logf(Float(s.segLengths[ci])) }
                                 sc[n - 1] += logf(Float(currentMult[r]))
                             }
-                            softmax(sc, n)
+                            softmax(sc, length: n)
                             out.update(repeating: 0, count: hd)
-                            axpy(out, sc[0], nv.baseAddress! + hh * hd, hd)
-                            for ci in 1..<max(n, 1) { axpy(out, sc[ci], s.crossV.pointer + (ci - 1) * d + hh * hd, hd) }
+                            addScaled(out, nv.baseAddress! + hh * hd, alpha: sc[0], count: hd)
+                            for ci in 1..<max(n, 1) { addScaled(out, s.crossV.pointer + (ci - 1) * d + hh * hd, alpha: sc[ci], count: hd) }
                         }
                     }
                 }
@@ -306,11 +301,11 @@ public final class DLCMModel {
         u.update(from: h, count: rows * d)
         matmul(u, att, weights.cross.wo, m: rows, accumulate: true, pool: pool)
         weights.cross.ffnNorm.withUnsafeBufferPointer { nw in
-            for r in 0..<rows { rmsnorm(un + r * d, u + r * d, nw.baseAddress!, d, eps: c.normEps) }
+            rmsnorm(un, u, weight: nw.baseAddress!, dim: d, rows: rows, eps: c.normEps)
         }
         matmul(f1.pointer, un, weights.cross.w1, m: rows, pool: pool)
         matmul(f3.pointer, un, weights.cross.w3, m: rows, pool: pool)
-        siluMul(f1.pointer, f3.pointer, rows * ffn)
+        siluMul(f1.pointer, f1.pointer, f3.pointer, count: rows * ffn)
         matmul(u, f1.pointer, weights.cross.w2, m: rows, accumulate: true, pool: pool)
     }
 
@@ -334,7 +329,7 @@ public final class DLCMModel {
 /// p = clamp(0.5 * (1 - cos(q_prev, k)), 0, 1), the cosine with PyTorch's epsilon on each norm.
 @inline(__always)
 func boundaryProbability(_ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ n: Int) -> Float {
-    let qq = dot(q, q, n).squareRoot(), kk = dot(k, k, n).squareRoot()
-    let cosine = dot(q, k, n) / (max(qq, 1e-8) * max(kk, 1e-8))
+    let qq = dot(q, q, count: n).squareRoot(), kk = dot(k, k, count: n).squareRoot()
+    let cosine = dot(q, k, count: n) / (max(qq, 1e-8) * max(kk, 1e-8))
     return min(max(0.5 * (1 - cosine), 0), 1)
 }

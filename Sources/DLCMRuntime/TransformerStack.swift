@@ -63,7 +63,7 @@ final class TransformerStack {
 
         for (l, w) in weights.layers.enumerated() {
             w.attnNorm.withUnsafeBufferPointer { nw in
-                for r in 0..<rows { rmsnorm(xn + r * d, x + r * d, nw.baseAddress!, d, eps: eps) }
+                rmsnorm(xn, x, weight: nw.baseAddress!, dim: d, rows: rows, eps: eps)
             }
             matmul(q, xn, w.wq, m: rows, pool: pool)
             matmul(k, xn, w.wk, m: rows, pool: pool)
@@ -95,10 +95,10 @@ final class TransformerStack {
                     let qh = q + r * qDim + h * hd, out = att + r * qDim + h * hd
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { sbuf in
                         let s = sbuf.baseAddress!
-                        for t in 0..<n { s[t] = dot(qh, keys + t * kvd, hd) * scale }
-                        softmax(s, n)
+                        for t in 0..<n { s[t] = dot(qh, keys + t * kvd, count: hd) * scale }
+                        softmax(s, length: n)
                         out.update(repeating: 0, count: hd)
-                        for t in 0..<n { axpy(out, s[t], values + t * kvd, hd) }
+                        for t in 0..<n { addScaled(out, values + t * kvd, alpha: s[t], count: hd) }
                     }
                 }
             }
@@ -106,15 +106,15 @@ final class TransformerStack {
             matmul(x, att, w.wo, m: rows, accumulate: true, pool: pool)
 
             w.ffnNorm.withUnsafeBufferPointer { nw in
-                for r in 0..<rows { rmsnorm(xn + r * d, x + r * d, nw.baseAddress!, d, eps: eps) }
+                rmsnorm(xn, x, weight: nw.baseAddress!, dim: d, rows: rows, eps: eps)
             }
             matmul(f1, xn, w.w1, m: rows, pool: pool)
             matmul(f3, xn, w.w3, m: rows, pool: pool)
-            siluMul(f1, f3, rows * ffn)
+            siluMul(f1, f1, f3, count: rows * ffn)
             matmul(x, f1, w.w2, m: rows, accumulate: true, pool: pool)
         }
         weights.norm.withUnsafeBufferPointer { nw in
-            for r in 0..<rows { rmsnorm(x + r * d, x + r * d, nw.baseAddress!, d, eps: eps) }
+            rmsnorm(x, x, weight: nw.baseAddress!, dim: d, rows: rows, eps: eps)
         }
         for g in groups { g.cache.advance(by: g.count) }
     }
