@@ -3,6 +3,18 @@
 // Each step reads 16 elements from 4 rows of W (decoded to f32 in registers) and multiplies
 // them with the same 16 elements of every X row, so W is read once for up to 4 rows of X.
 // Split over groups of 4 rows of W across the thread pool.
+//
+// The 4 rows of a group are contiguous, but read as 4 interleaved short streams the hardware
+// prefetcher barely trains on when rows are short. So for rows up to `matvecPrefetchRowBytes`,
+// while a group is processed the next group's bytes are prefetched in step (each step prefetches
+// as many bytes as it reads). Measured side by side on this machine, from DRAM (K=384..768):
+// f32 13 -> 23 GB/s, bf16 8 -> 25 GB/s; with longer rows the hardware does well by itself and
+// the extra instructions cost up to a third of the cache-resident speed, so they are skipped.
+
+import CKernelSupport
+
+/// Rows of W at most this long (bytes) get software prefetching.
+@usableFromInline let matvecPrefetchRowBytes = 4096
 
 /// Most X rows handled by the streaming path; `matmul` sends larger M to the packed kernel.
 public let maxMatvecRows = 4
@@ -63,6 +75,17 @@ func horizontalSum(_ v: SIMD16<Float>) -> Float {
 @inline(__always)
 func matvecGroups(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                   _ type: WeightType, m: Int, groups: Range<Int>, accumulate: Bool) {
+    // Two copies of the loop, so the one without prefetching carries no test for it.
+    if w.rowStride <= matvecPrefetchRowBytes {
+        matvecGroups(y, x, w, type, m: m, groups: groups, accumulate: accumulate, prefetch: true)
+    } else {
+        matvecGroups(y, x, w, type, m: m, groups: groups, accumulate: accumulate, prefetch: false)
+    }
+}
+
+@inline(__always)
+func matvecGroups(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
+                  _ type: WeightType, m: Int, groups: Range<Int>, accumulate: Bool, prefetch: Bool) {
     typealias V = SIMD16<Float>
     let n = w.rows, k = w.cols
     // X rows past m re-read row 0 (results unused).
@@ -86,7 +109,14 @@ func matvecGroups(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _
         var a20 = V(), a21 = V(), a22 = V(), a23 = V()
         var a30 = V(), a31 = V(), a32 = V(), a33 = V()
         var i = 0
+        // The next group starts right after this one (rows are contiguous).
+        let nextGroup = r0 + 4 * w.rowStride
+        let bytesPerStep = 4 * 16 * type.byteSize
         while i + 16 <= k {
+            if prefetch {
+                let ahead = nextGroup + i * 4 * type.byteSize
+                for line in stride(from: 0, to: bytesPerStep, by: 64) { dlcm_prefetch(ahead + line) }
+            }
             let w0 = load(r0, i), w1 = load(r1, i), w2 = load(r2, i), w3 = load(r3, i)
             var v = UnsafeRawPointer(x0 + i).loadUnaligned(as: V.self)
             a00 = a00.addingProduct(v, w0); a01 = a01.addingProduct(v, w1)

@@ -52,6 +52,8 @@ func runBenchmarks(sections: Set<String>) {
         let bw2 = measureReadBandwidth(pool: pool2)
         print("Read bandwidth (sum of 256 MiB): 1 thread \(fmt(bw1)) GB/s, 2 threads \(fmt(bw2)) GB/s")
     }
+    if sections.contains("quick") { benchQuick(pool1: pool1) }
+    if sections.contains("pool") { benchPool(pool2: pool2) }
     if sections.contains("matmul") { benchMatmul(pool1: pool1, pool2: pool2, blas: blas, peak: peak) }
     if sections.contains("matvec") { benchMatvec(pool1: pool1, pool2: pool2) }
 }
@@ -143,4 +145,36 @@ func benchMatvec(pool1: ThreadPool, pool2: ThreadPool) {
             }
         }
     }
+}
+
+/// One prefill and one decode figure per dtype, single thread (to compare builds).
+func benchQuick(pool1: ThreadPool) {
+    let (m, k, n) = (256, 768, 768)
+    let x = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
+    let y = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+    defer { x.deallocate(); y.deallocate() }
+    fillRandom(x, m * k, seed: 3)
+    for type in [WeightType.f32, .bf16, .f16] {
+        let w = TestWeights(n: n, k: k, type: type)
+        let t = bestTime { matmul(y, x, w.matrix, m: m, pool: pool1) }
+        let tv = bestTime { matvec(y, x, w.matrix, m: 1, pool: pool1) }
+        print("quick \(type): matmul \(m)x\(k)x\(n) \(fmt(2.0 * Double(m * n * k) / t / 1e9)) GFLOP/s; "
+              + "matvec 1x\(k)x\(n) \(fmt(Double(n * k * type.byteSize) / tv / 1e9)) GB/s (hot)")
+    }
+}
+
+/// Cost of one `parallelFor` hand-off with an empty body (2 threads; worker spinning or asleep).
+func benchPool(pool2: ThreadPool) {
+    let calls = 20_000
+    let t0 = now()
+    for _ in 0..<calls { pool2.parallelFor(2) { _ in } }
+    let hot = (now() - t0) / Double(calls)
+    var slept = Double.infinity
+    for _ in 0..<20 {
+        usleep(2000)  // long enough for the worker to stop spinning and sleep
+        let t = now()
+        pool2.parallelFor(2) { _ in }
+        slept = min(slept, now() - t)
+    }
+    print("parallelFor hand-off, 2 threads: \(fmt(hot * 1e6, 2)) us back to back, \(fmt(slept * 1e6, 1)) us (best) when the worker was asleep")
 }

@@ -1,4 +1,4 @@
 // kernel-bench: throughput of the Kernels matmul / matvec against a naive loop and OpenBLAS.
-// Usage: kernel-bench [matmul] [matvec] [peak]   (default: all)
+// Usage: kernel-bench [peak] [matmul] [matvec] [quick] [pool]   (default: peak pool matmul matvec)
 let arguments = Set(CommandLine.arguments.dropFirst())
-runBenchmarks(sections: arguments.isEmpty ? ["peak", "matmul", "matvec"] : arguments)
+runBenchmarks(sections: arguments.isEmpty ? ["peak", "pool", "matmul", "matvec"] : arguments)

@@ -4,11 +4,12 @@ import Testing
 @Suite struct MatmulTests {
     static let pools = [ThreadPool(threadCount: 1), ThreadPool(threadCount: 2)]
 
-    /// Odd shapes: K not a multiple of 16 or of the packing depth, N not a multiple of the
+    /// Odd shapes: K not a multiple of 16 or of the packing depth (512), N not a multiple of the
     /// 32-column panel, M around the 4-row matvec limit and the 12-row micro-kernel.
     static let shapes: [(m: Int, k: Int, n: Int)] = [
         (1, 1, 1), (1, 17, 5), (2, 33, 7), (3, 100, 9), (4, 259, 70), (1, 1536, 64),
         (5, 15, 33), (12, 16, 32), (13, 31, 31), (17, 129, 65), (17, 300, 97), (40, 48, 130),
+        (17, 1100, 45),  // crosses two packing blocks of K
     ]
 
     @Test(arguments: [WeightType.f32, .bf16, .f16], [false, true])

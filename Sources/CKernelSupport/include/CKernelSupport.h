@@ -7,7 +7,17 @@ static inline void dlcm_cpu_relax(void) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
+/// Asks for the cache line at `p` to be fetched for reading (a hint; never faults).
+static inline void dlcm_prefetch(const void *p) {
+    __builtin_prefetch(p, 0, 3);
+}
+
 #endif
+}
+
+/// Asks for the cache line at `p` to be fetched for reading (a hint; never faults).
+static inline void dlcm_prefetch(const void *p) {
+    __builtin_prefetch(p, 0, 3);
 }
 
 #endif
