@@ -180,7 +180,9 @@ def main():
     ap.add_argument("--synthetic", action="store_true", help="random tokens (speed checks only)")
     ap.add_argument("--save-every", type=int, default=300)
     ap.add_argument("--eval-only", action="store_true",
-                    help="evaluate <out>/checkpoint.pt and write result.json (tokens and time from log.jsonl)")
+                    help="evaluate a saved checkpoint and write result.json (tokens and time from log.jsonl)")
+    ap.add_argument("--at-step", type=int, default=None,
+                    help="with --eval-only: evaluate <out>/ckpt_step<N>.pt (a copy kept during training) instead of checkpoint.pt")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -265,15 +267,18 @@ def main():
 
 
 def eval_only(model, cfg, args):
-    ck = torch.load(os.path.join(args.out, "checkpoint.pt"), map_location="cpu")
+    name = "checkpoint.pt" if args.at_step is None else f"ckpt_step{args.at_step}.pt"
+    ck = torch.load(os.path.join(args.out, name), map_location="cpu")
     model.load_state_dict(ck["state_dict"])
-    last = [json.loads(l) for l in open(os.path.join(args.out, "log.jsonl"))][-1]
+    log = [json.loads(l) for l in open(os.path.join(args.out, "log.jsonl"))]
+    last = log[-1] if args.at_step is None else next(r for r in log if r["step"] == args.at_step)
     stats = json.load(open(os.path.join(args.data, "stats.json")))
     flops = dlcm_flops_per_token(cfg, cfg.target_r) if args.model == "dlcm" else dict(total=dense_flops_per_token(cfg))
     result = dict(model=args.model, non_embedding_params=non_embedding_params(model),
                   params=sum(p.numel() for p in model.parameters()), flops_per_token=flops,
                   config=cfg.to_json(), args=vars(args), tokens_seen=last["tokens"], steps=last["step"],
-                  train_seconds=last["elapsed"], final_train_ce=last["ce"])
+                  train_seconds=last["elapsed"], final_train_ce=last["ce"], checkpoint=name,
+                  schedule_steps=args.steps)
     result["eval"] = evaluate(model, args.data, args.seq, args.eval_windows, stats)
     print(json.dumps(result["eval"], indent=1), flush=True)
     json.dump(result, open(os.path.join(args.out, "result.json"), "w"), indent=1)
