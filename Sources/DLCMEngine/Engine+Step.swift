@@ -106,7 +106,7 @@ extension Engine {
     private func sample(_ s: EngineSlot, logits: [Float]) {
         guard let seq = s.sequence else { return }
         let maxLen = model.config.maxSeqLen
-        let token = s.generation.next(logits: logits, contextLeft: maxLen - seq.length - 1)
+        let token = s.generation.next(logits: logits, contextLeft: maxLen - seq.length)
         let now = monotonicNanoseconds()
         let first = s.lastTokenAt == nil
         let since = Double(now - (s.lastTokenAt ?? s.request.submitted)) / 1e9
