@@ -1,4 +1,7 @@
 import DLCMRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Engine {
     /// One scheduling round: drop cancelled and expired sequences, admit waiting ones, run one
@@ -53,6 +56,8 @@ extension Engine {
             return true
         }
         let t1 = monotonicNanoseconds()
+        let minimum = UInt64(configuration.minimumStepSeconds * 1e9)
+        if t1 - t0 < minimum { usleep(UInt32((minimum - (t1 - t0)) / 1000)) }
         let concepts = outputs.reduce(0) { $0 + $1.conceptsClosed }
         metrics.update { m in
             m.steps += 1

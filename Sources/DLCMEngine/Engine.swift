@@ -14,9 +14,13 @@ public struct EngineConfiguration: Sendable {
     /// Prompt tokens read per step: one chunk per step keeps running streams flowing during
     /// long prompts.
     public var prefillChunk = 128
+    /// Each step takes at least this long (0 = as fast as the model goes). Throttles the engine;
+    /// tests use it to keep requests in flight long enough to cancel or crowd them.
+    public var minimumStepSeconds: Double = 0
 
-    public init(maxRunning: Int = 16, maxWaiting: Int = 64, prefillChunk: Int = 128) {
+    public init(maxRunning: Int = 16, maxWaiting: Int = 64, prefillChunk: Int = 128, minimumStepSeconds: Double = 0) {
         self.maxRunning = maxRunning; self.maxWaiting = maxWaiting; self.prefillChunk = prefillChunk
+        self.minimumStepSeconds = minimumStepSeconds
     }
 }
 

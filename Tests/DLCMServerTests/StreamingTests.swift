@@ -1,0 +1,85 @@
+import DLCMEngine
+import Foundation
+import Testing
+
+@Suite struct StreamingTests {
+    @Test func clientDisconnectCancelsTheSequence() throws {
+        let s = try TestServer(engine: .init(minimumStepSeconds: 0.005))
+        let client = try TestClient(port: s.port)
+        try client.request("POST", "/v1/completions", body: Array(#"{"prompt":"Hello","max_tokens":400,"ignore_eos":true,"stream":true}"#.utf8))
+        #expect(try client.readHead().status == 200)
+        _ = try client.readChunk()   // a first event arrived: the sequence is running
+        #expect(s.engine.metrics.snapshot.running == 1)
+        client.close()
+        #expect(s.waitFor { s.engine.metrics.snapshot.cancelled == 1 && s.engine.metrics.snapshot.running == 0 })
+        #expect(s.engine.metrics.snapshot.kvCacheBytes == 0)
+        let metrics = try s.call("GET", "/metrics").text
+        #expect(metrics.contains("dlcm_cancelled_requests_total 1"))
+        #expect(metrics.contains("dlcm_running_sequences 0"))
+        #expect(metrics.contains(#"dlcm_http_requests_total{route="/v1/completions",status="499"} 1"#))
+    }
+
+    @Test func disconnectMidPrefillCancels() throws {
+        // A 4-token prefill chunk and 50 ms steps: a 320-token prompt takes ~4 s to read.
+        let s = try TestServer(engine: .init(prefillChunk: 4, minimumStepSeconds: 0.05))
+        let client = try TestClient(port: s.port)
+        let prompt = String(repeating: "The quick brown fox. ", count: 20)
+        try client.request("POST", "/v1/completions", body: Array("{\"prompt\":\(jsonString(prompt)),\"max_tokens\":5}".utf8))
+        #expect(s.waitFor { s.engine.metrics.snapshot.running == 1 && s.engine.metrics.snapshot.promptTokens > 0 })
+        client.close()
+        #expect(s.waitFor(seconds: 1) { s.engine.metrics.snapshot.cancelled == 1 && s.engine.metrics.snapshot.running == 0 })
+    }
+
+    @Test func keepAliveDuringLongPrefill() throws {
+        let s = try TestServer(engine: .init(prefillChunk: 8, minimumStepSeconds: 0.02), api: APIConfigurationForTests.short)
+        let prompt = String(repeating: "Hello there. ", count: 20)
+        let r = try s.post("/v1/completions", "{\"prompt\":\(jsonString(prompt)),\"max_tokens\":2,\"stream\":true}")
+        #expect(r.status == 200)
+        #expect(r.text.hasPrefix(": keep-alive\n\n"))
+        #expect(r.events.last == "[DONE]")
+    }
+
+    @Test func decodeKeepsFlowingDuringAnotherPrefill() throws {
+        // Stream A decodes while B's long prompt is read in chunks: A's tokens keep coming.
+        let s = try TestServer(engine: .init(prefillChunk: 4, minimumStepSeconds: 0.01))
+        let a = try TestClient(port: s.port)
+        try a.request("POST", "/v1/completions", body: Array(#"{"prompt":"A","max_tokens":60,"ignore_eos":true,"stream":true}"#.utf8))
+        #expect(try a.readHead().status == 200)
+        _ = try a.readChunk()
+        let b = try TestClient(port: s.port)
+        let prompt = String(repeating: "The quick brown fox. ", count: 20)
+        try b.request("POST", "/v1/completions", body: Array("{\"prompt\":\(jsonString(prompt)),\"max_tokens\":1}".utf8))
+        var events = 0
+        #expect(s.waitFor { s.engine.metrics.snapshot.running == 2 })
+        let prefillStart = s.engine.metrics.snapshot.promptTokens
+        while events < 10, let chunk = try a.readChunk() { if !chunk.isEmpty { events += 1 } }
+        // B was still being prefilled while A produced 10 events.
+        #expect(s.engine.metrics.snapshot.promptTokens - prefillStart < UInt64(sharedBundle.tokenizer.encode(prompt, parseSpecial: false).count))
+        #expect(events == 10)
+        #expect(s.engine.metrics.snapshot.batchSize.count > 0)
+    }
+}
+
+@Suite struct ConcurrencyTests {
+    @Test func simultaneousStreamsMatchTheirSoloRuns() throws {
+        let s = try TestServer()
+        let prompts = ["Hello", "The engine", "One, two, three", "def greet(name):", "café", "It was a bright"]
+        let bodies = prompts.enumerated().map { i, p in
+            "{\"prompt\":\(jsonString(p)),\"max_tokens\":40,\"seed\":\(100 + i),\"temperature\":0.8,\"ignore_eos\":true,\"stream\":true}"
+        }
+        let solo = try bodies.map { try s.completionText($0) }
+        // All at once: send every request, then read every stream.
+        let clients = try bodies.map { body -> TestClient in
+            let c = try TestClient(port: s.port)
+            try c.request("POST", "/v1/completions", body: Array(body.utf8))
+            return c
+        }
+        #expect(s.waitFor { s.engine.metrics.snapshot.batchSize.counts.dropFirst().reduce(0, +) > 0 })
+        let together = try clients.map { c -> String in
+            let r = try c.readResponse()
+            #expect(r.events.last == "[DONE]")
+            return r.eventObjects.compactMap { ($0["choices"] as? [[String: Any]])?.first?["text"] as? String }.joined()
+        }
+        #expect(together == solo)
+    }
+}
