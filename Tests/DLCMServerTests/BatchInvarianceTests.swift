@@ -8,7 +8,7 @@ import Testing
 /// (differences ~1e-7). Mixing would show as differences of order 1.
 @Suite struct BatchInvarianceTests {
     @Test func logitsAloneEqualLogitsInABatch() throws {
-        let m = sharedBundle.model
+        let m = try ModelBundle(directory: fixtureDirectory, threads: 1).model   // its own: models are single-threaded
         let texts = ["Hello", "The engine", "One, two, three", "def greet(name):", "café", "It was a bright"]
         let prompts = texts.map { [Int32(0)] + sharedBundle.tokenizer.encode($0, parseSpecial: false) }
         // Solo: prompt then 30 fixed tokens each.

@@ -6,7 +6,8 @@ import HTTPServer
 /// The tiny-served fixture: a random DLCM (vocab 320, context 512) with a byte-level BPE.
 let fixtureDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/tiny-served")
 
-/// One model load shared by the tests (each test gets its own engine and server).
+/// The fixture's tokenizer, for tests to count and compare tokens (thread-safe). Its model is
+/// not used: a model belongs to one thread, so each test server loads its own.
 let sharedBundle: ModelBundle = try! ModelBundle(directory: fixtureDirectory, threads: 1)
 
 /// An engine and API server on an ephemeral port, stopped when `body` returns.
@@ -17,7 +18,7 @@ final class TestServer {
 
     init(engine configuration: EngineConfiguration = EngineConfiguration(), api apiConfiguration: APIConfiguration = APIConfiguration(),
          http: ServerConfiguration = ServerConfiguration()) throws {
-        engine = Engine(bundle: sharedBundle, configuration: configuration)
+        engine = Engine(bundle: try ModelBundle(directory: fixtureDirectory, threads: 1), configuration: configuration)
         try engine.start()
         api = APIServer(engine: engine, configuration: apiConfiguration, http: http)
         try api.start()
