@@ -10,9 +10,8 @@ threads=${DLCM_THREADS:-$(nproc)}
 swift build -c release --product dlcm >/dev/null
 bin=.build/release/dlcm
 
-echo "== in-process: dlcm generate ($tokens tokens, greedy-free sampling, $threads threads)"
-$bin generate --model "$model" --threads "$threads" --max-tokens "$tokens" --seed 1 -p "The quick brown fox jumps over the lazy dog. " \
-    2>&1 >/dev/null | grep -o 'generated.*tok/s)' || true
+echo "== in-process: dlcm bench decode (greedy, batch 1/4/16, $threads threads)"
+$bin bench --model "$model" --threads "$threads" --steps "$tokens" --batch 1 4 16 | grep '^decode' | cut -c1-60
 
 log=$(mktemp)
 $bin serve --model "$model" --threads "$threads" --port 0 --max-batch 16 --max-queue 64 >"$log" 2>&1 &

@@ -156,11 +156,15 @@ final class CompletionJob: @unchecked Sendable {
     private func logprobsJSON(_ tokens: [Int32], _ lps: [TokenLogprobs?]) -> JSON {
         var strings: [JSON] = [], values: [JSON] = [], tops: [JSON] = [], offsets: [JSON] = []
         var offset = 0
+        var bytes: [UInt8] = []
         for (k, t) in tokens.enumerated() {
-            let s = server.tokenString(t)
-            strings.append(.string(s))
+            strings.append(.string(server.tokenString(t)))
+            // UTF-8 byte offsets: a token may hold part of a character, so character offsets
+            // would not be well defined.
             offsets.append(.int(offset))
-            offset += s.count
+            bytes.removeAll(keepingCapacity: true)
+            server.tokenizer.appendBytes(of: t, skipSpecial: false, to: &bytes)
+            offset += bytes.count
             let lp = k < lps.count ? lps[k] : nil
             values.append(lp.map { JSON.number($0.logprob) } ?? .null)
             tops.append(lp.map { l in .object(l.top.map { (server.tokenString($0.token), JSON.number($0.logprob)) }) } ?? .null)

@@ -13,7 +13,6 @@ import Testing
         let engine = Engine(bundle: bundle)
         try engine.start()
         defer { engine.stop() }
-        // 1 thread for the model; the engine thread is its own.
         let texts = ["Hello", "The engine", "One, two, three", "def greet(name):", "café", "It was a bright"]
         func run(_ idx: [Int], temp: Float) throws -> [Int: [Int32]] {
             let out = EngineTestBox()
