@@ -141,9 +141,9 @@ extension Engine {
                 text = ""
             }
         }
+        // Counted and freed before the caller hears of it, so that whoever reads the metrics after
+        // the response sees this sequence gone.
         let seq = s.sequence
-        s.request.onEvent(.finished(s.generation.finish ?? reason, text: text, s.stats))
-        remove(s)
         metrics.update { m in
             m.finished += 1
             if reason == .cancelled { m.cancelled += 1 }
@@ -152,11 +152,14 @@ extension Engine {
                 m.tokensPerConcept.observe(Double(seq.length) / Double(max(seq.conceptCount + 1, 1)))
             }
         }
+        remove(s)
+        publishGauges()
+        s.request.onEvent(.finished(s.generation.finish ?? reason, text: text, s.stats))
     }
 
     func fail(_ s: EngineSlot, _ message: String) {
-        s.request.onEvent(.failed(message))
         remove(s)
+        s.request.onEvent(.failed(message))
     }
 
     private func remove(_ s: EngineSlot) {
@@ -166,7 +169,7 @@ extension Engine {
         inbox.withLock { $0.inSystem -= 1 }
     }
 
-    private func publishGauges() {
+    func publishGauges() {
         let kv = running.reduce(0) { $0 + ($1.sequence?.memoryBytes ?? 0) }
         let queued = inbox.withLock { $0.new.count } + waiting.count
         let run = running.count
