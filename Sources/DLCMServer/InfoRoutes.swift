@@ -1,15 +1,27 @@
+import Foundation
 import HTTPServer
 
 /// Routes that answer from the model's description or the server's state, without the engine.
 extension APIServer {
     func models(_ ex: Exchange) throws {
-        ex.respond(.object([
-            ("object", .string("list")),
-            ("data", .array([.object([
-                ("id", .string(modelName)), ("object", .string("model")), ("created", .int(created)),
-                ("owned_by", .string("dlcm-server")), ("max_model_len", .int(modelConfig.maxSeqLen)),
-            ])])),
-        ]))
+        ex.respond(.object([("object", .string("list")), ("data", .array([modelObject]))]))
+    }
+
+    /// GET /v1/models/{model}.
+    func model(_ ex: Exchange) throws {
+        let id = ex.request.path.split(separator: "/").last.map(String.init)?.removingPercentEncoding ?? ""
+        guard id == modelName else {
+            throw APIError(status: .notFound, message: "the model '\(id)' does not exist; this server serves '\(modelName)'",
+                           type: "invalid_request_error", param: "model", code: "model_not_found")
+        }
+        ex.respond(modelObject)
+    }
+
+    private var modelObject: JSON {
+        .object([
+            ("id", .string(modelName)), ("object", .string("model")), ("created", .int(created)),
+            ("owned_by", .string("dlcm-server")), ("max_model_len", .int(modelConfig.maxSeqLen)),
+        ])
     }
 
     /// Liveness: the engine loop goes round at least every 100 ms when idle and once per step when

@@ -11,6 +11,13 @@ extension APIServer {
         let handler: RouteHandler
         /// POST bodies must be JSON.
         var takesJSON: Bool { methods.contains("POST") }
+
+        /// Exact paths, or a final `{name}` segment matching one non-empty segment.
+        func matches(_ path: String) -> Bool {
+            guard let brace = template.firstIndex(of: "{") else { return path == template }
+            let prefix = template[..<brace]
+            return path.hasPrefix(prefix) && path.count > prefix.count && !path.dropFirst(prefix.count).contains("/")
+        }
     }
 
     static let routes: [Route] = [
@@ -19,6 +26,7 @@ extension APIServer {
         Route(template: "/v1/tokenize", methods: ["POST"]) { try $0.tokenize($1) },
         Route(template: "/v1/detokenize", methods: ["POST"]) { try $0.detokenize($1) },
         Route(template: "/v1/models", methods: ["GET", "HEAD"]) { try $0.models($1) },
+        Route(template: "/v1/models/{model}", methods: ["GET", "HEAD"]) { try $0.model($1) },
         Route(template: "/health", methods: ["GET", "HEAD"]) { $0.health($1) },
         Route(template: "/ready", methods: ["GET", "HEAD"]) { $0.ready($1) },
         Route(template: "/metrics", methods: ["GET", "HEAD"]) { $0.metricsRoute($1) },
@@ -28,7 +36,7 @@ extension APIServer {
     /// to the engine; nothing here blocks.
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
         let path = String(request.path)
-        guard let route = Self.routes.first(where: { $0.template == path }) else {
+        guard let route = Self.routes.first(where: { $0.matches(path) }) else {
             Exchange(request: request, responder: responder, route: "unmatched", metrics: httpMetrics)
                 .respond(.notFound("no route for \(request.method) \(path)"))
             return

@@ -21,6 +21,11 @@ extension APIServer {
             throw APIError.badRequest("the text is \(tokens.count) tokens (plus 1 BOS); this model reads at most \(modelConfig.maxSeqLen)",
                                       param: "text", code: "context_length_exceeded")
         }
+        // The router's probabilities depend only on the encoder, never on where concepts were cut,
+        // so re-cutting them at another threshold shows exactly what that threshold would do.
+        let threshold = try body.float("threshold") ?? modelConfig.threshold
+        guard threshold > 0, threshold <= 1 else { throw APIError.invalid("threshold", "must be in (0, 1]") }
+        let includeTokens = try body.bool("include_tokens") ?? true
         var parameters = GenerationParameters()
         parameters.maxTokens = 0
         let result = ServerLocked<PromptResult?>(nil)
@@ -29,7 +34,7 @@ extension APIServer {
             case .prompt(let p): result.withLock { $0 = p }
             case .finished(.cancelled, _, _): ex.record(499)
             case .finished:
-                if let p = result.withLock({ $0 }) { ex.respond(segmentation(tokens, p)) }
+                if let p = result.withLock({ $0 }) { ex.respond(segmentation(tokens, p, threshold: threshold, includeTokens: includeTokens)) }
             case .failed(let m): ex.respond(.internalError(m))
             default: break
             }
@@ -41,7 +46,7 @@ extension APIServer {
     /// Concepts over the caller's tokens (the BOS at index 0 of `p` is dropped). The first token
     /// always opens concept 0 from the caller's point of view; `starts_concept` still reports the
     /// router's own decision for it (false = it continued the segment BOS opened).
-    func segmentation(_ tokens: [Int32], _ p: PromptResult) -> JSON {
+    func segmentation(_ tokens: [Int32], _ p: PromptResult, threshold: Float, includeTokens: Bool) -> JSON {
         var tokenItems: [JSON] = [], concepts: [JSON] = []
         var bytes: [UInt8] = [], offsets: [Int] = []
         for t in tokens {
@@ -51,7 +56,7 @@ extension APIServer {
         offsets.append(bytes.count)
         var starts: [Int] = []
         for (i, t) in tokens.enumerated() {
-            let flag = p.boundaries[i + 1]
+            let flag = threshold == modelConfig.threshold ? p.boundaries[i + 1] : p.boundaryProbs[i + 1] >= threshold
             if i == 0 || flag { starts.append(i) }
             tokenItems.append(.object([
                 ("index", .int(i)), ("id", .int(Int(t))), ("text", .string(tokenString(t))),
@@ -73,8 +78,8 @@ extension APIServer {
         }
         return .object([
             ("object", .string("segmentation")), ("model", .string(modelName)),
-            ("threshold", JSON.number(modelConfig.threshold)),
-            ("concepts", .array(concepts)), ("tokens", .array(tokenItems)),
+            ("threshold", JSON.number(threshold)),
+            ("concepts", .array(concepts)), ("tokens", includeTokens ? .array(tokenItems) : .null),
             ("usage", .object([
                 ("tokens", .int(tokens.count)), ("concepts", .int(concepts.count)),
                 ("tokens_per_concept", .double(concepts.isEmpty ? 0 : Double(tokens.count) / Double(concepts.count))),

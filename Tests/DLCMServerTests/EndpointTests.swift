@@ -58,6 +58,23 @@ import Testing
         let model = try #require((r.json["data"] as? [[String: Any]])?.first)
         #expect(model["id"] as? String == "tiny-served")
         #expect(model["object"] as? String == "model")
+        #expect(try s.call("GET", "/v1/models/tiny-served").json["id"] as? String == "tiny-served")
+        #expect(try s.call("GET", "/v1/models/other").status == 404)
+    }
+
+    @Test func segmentAtAnotherThreshold() throws {
+        let s = try TestServer()
+        let text = "The quick brown fox jumps over the lazy dog."
+        let at = { (t: Double) throws -> Int in
+            try s.post("/v1/segment", "{\"text\":\(jsonString(text)),\"threshold\":\(t),\"include_tokens\":false}").json["usage"]
+                .flatMap { ($0 as? [String: Any])?["concepts"] as? Int } ?? -1
+        }
+        let low = try at(0.2), mid = try at(0.5), high = try at(0.9)
+        #expect(low >= mid && mid >= high && high >= 1)
+        #expect(low > high)
+        let tokens = sharedBundle.tokenizer.encode(text, parseSpecial: false).count
+        #expect(try at(1e-6) == tokens)   // every token its own concept
+        #expect(try s.post("/v1/segment", #"{"text":"a","threshold":2}"#).status == 400)
     }
 
     @Test func healthAndReady() throws {
