@@ -110,3 +110,13 @@ import Testing
         #expect(r.error["code"] as? String == "draining")
     }
 }
+
+@Suite struct EngineStoppedTests {
+    @Test func completionsAfterTheEngineStoppedAre503() throws {
+        let s = try TestServer()
+        s.engine.stop()
+        let r = try s.post("/v1/completions", #"{"prompt":"a","max_tokens":1}"#)
+        #expect(r.status == 503)
+        #expect(r.headers["Retry-After"] != nil)
+    }
+}

@@ -82,11 +82,15 @@ def main() -> int:
         except openai.NotFoundError:
             pass
         print("openai client test: ok")
-        return 0
     finally:
         if proc:
+            # SIGTERM drains and exits cleanly.
             proc.terminate()
-            proc.wait(timeout=30)
+            code = proc.wait(timeout=30)
+            rest = proc.stdout.read()
+            if code != 0 or "stopped" not in rest:
+                print(f"server exit {code}: {rest!r}")
+                return 1
 
 
 if __name__ == "__main__":
