@@ -47,6 +47,15 @@ import Testing
         #expect(try s.post("/v1/completions", #"{"prompt":"Hello","max_tokens":500,"ignore_eos":true}"#).status == 200)
     }
 
+    @Test func streamingRequestErrorsKeepTheirStatus() throws {
+        // Known before the first event, so a plain JSON error, not a 200 event stream.
+        let s = try TestServer()
+        let r = try s.post("/v1/completions", #"{"prompt":"a","stream":true,"temperature":-3}"#)
+        #expect(r.status == 400)
+        #expect(r.headers["Content-Type"] == "application/json")
+        #expect(r.error["param"] as? String == "temperature")
+    }
+
     @Test func unknownRouteAndModel() throws {
         let s = try TestServer()
         #expect(try s.call("GET", "/v1/nothing").status == 404)

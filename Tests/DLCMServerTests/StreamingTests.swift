@@ -84,4 +84,16 @@ import Testing
         }
         #expect(together == solo)
     }
+
+    /// Sampled: six prompts in one request join the batch together (a fixed schedule), and each
+    /// choice is what that prompt gives alone with the same seed.
+    @Test func sampledBatchRequestMatchesSoloRequests() throws {
+        let s = try TestServer()
+        let prompts = ["Hello", "The engine", "One, two, three", "def greet(name):", "café", "It was a bright"]
+        let list = "[" + prompts.map(jsonString).joined(separator: ",") + "]"
+        let r = try s.post("/v1/completions", "{\"prompt\":\(list),\"max_tokens\":40,\"seed\":7,\"temperature\":0.8,\"ignore_eos\":true}")
+        let together = try #require(r.json["choices"] as? [[String: Any]]).compactMap { $0["text"] as? String }
+        let solo = try prompts.map { try s.completionText("{\"prompt\":\(jsonString($0)),\"max_tokens\":40,\"seed\":7,\"temperature\":0.8,\"ignore_eos\":true}") }
+        #expect(together == solo)
+    }
 }
