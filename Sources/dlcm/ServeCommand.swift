@@ -11,20 +11,21 @@ struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the OpenAI-compatible HTTP API.")
 
     @OptionGroup var options: ModelOptions
-    @Option(name: .long, help: "Address to bind (env DLCM_HOST).") var host: String?
-    @Option(name: .long, help: "Port (0 = any free port; env DLCM_PORT).") var port: Int?
-    @Option(name: .long, help: "Sequences in the batch at once (env DLCM_MAX_BATCH).") var maxBatch: Int?
-    @Option(name: .long, help: "Sequences that may wait for a slot before 429 (env DLCM_MAX_QUEUE).") var maxQueue: Int?
-    @Option(name: .long, help: "Prompt tokens read per step (env DLCM_PREFILL_CHUNK).") var prefillChunk: Int?
-    @Option(name: .long, help: "Largest request body in bytes (env DLCM_MAX_BODY_BYTES).") var maxBodyBytes: Int?
-    @Option(name: .long, help: "Largest max_tokens (env DLCM_MAX_TOKENS).") var maxTokens: Int?
-    @Option(name: .long, help: "Largest n (env DLCM_MAX_N).") var maxN: Int?
-    @Option(name: .long, help: "Seconds a completion may run (env DLCM_REQUEST_TIMEOUT).") var requestTimeout: Double?
-    @Option(name: .long, help: "Seconds between SSE keep-alives (env DLCM_KEEPALIVE).") var keepAlive: Double?
-    @Option(name: .long, help: "Keep-alive idle timeout of connections, seconds (env DLCM_IDLE_TIMEOUT).") var idleTimeout: Double?
-    @Option(name: .long, help: "Most open connections (env DLCM_MAX_CONNECTIONS).") var maxConnections: Int?
+    @Option(name: .long, help: "Address to bind (default 127.0.0.1; env DLCM_HOST).") var host: String?
+    @Option(name: .long, help: "Port, 0 = any free one (default 8080; env DLCM_PORT).") var port: Int?
+    @Option(name: .long, help: "Sequences in the batch at once (default 16; env DLCM_MAX_BATCH).") var maxBatch: Int?
+    @Option(name: .long, help: "Sequences that may wait for a slot; more is 429 (default 64; env DLCM_MAX_QUEUE).") var maxQueue: Int?
+    @Option(name: .long, help: "Prompt tokens read per step (default 128; env DLCM_PREFILL_CHUNK).") var prefillChunk: Int?
+    @Option(name: .long, help: "Largest request body in bytes; more is 413 (default 1048576; env DLCM_MAX_BODY_BYTES).") var maxBodyBytes: Int?
+    @Option(name: .long, help: "Largest max_tokens (default 4096, and at most the context; env DLCM_MAX_TOKENS).") var maxTokens: Int?
+    @Option(name: .long, help: "Largest n, also n times the prompts (default 8; env DLCM_MAX_N).") var maxN: Int?
+    @Option(name: .long, help: "Seconds a completion may run before finish_reason timeout (default 600; env DLCM_REQUEST_TIMEOUT).") var requestTimeout: Double?
+    @Option(name: .long, help: "Seconds of silence before an SSE keep-alive comment (default 5; env DLCM_KEEPALIVE).") var keepAlive: Double?
+    @Option(name: .long, help: "Seconds an idle keep-alive connection stays open (default 5; env DLCM_IDLE_TIMEOUT).") var idleTimeout: Double?
+    @Option(name: .long, help: "Seconds a client may take to send a request head (default 10; env DLCM_HEADER_TIMEOUT).") var headerTimeout: Double?
+    @Option(name: .long, help: "Most open connections (default 1024; env DLCM_MAX_CONNECTIONS).") var maxConnections: Int?
     @Option(name: .long, help: "Model id to report (default: the checkpoint folder's name; env DLCM_MODEL_NAME).") var modelName: String?
-    @Option(name: .long, help: "Seconds to let requests finish on shutdown (env DLCM_DRAIN_TIMEOUT).") var drainTimeout: Double?
+    @Option(name: .long, help: "Seconds to let requests finish on shutdown (default 30; env DLCM_DRAIN_TIMEOUT).") var drainTimeout: Double?
 
     func run() throws {
         let env = ProcessInfo.processInfo.environment
@@ -47,6 +48,7 @@ struct ServeCommand: ParsableCommand {
         var http = ServerConfiguration(host: pick(host, "HOST", "127.0.0.1"), port: pick(port, "PORT", 8080))
         http.limits.maxBodyBytes = pick(maxBodyBytes, "MAX_BODY_BYTES", 1 << 20)
         http.timeouts.idle = .milliseconds(Int(1000 * pick(idleTimeout, "IDLE_TIMEOUT", 5.0)))
+        http.timeouts.header = .milliseconds(Int(1000 * pick(headerTimeout, "HEADER_TIMEOUT", 10.0)))
         http.maxConnections = pick(maxConnections, "MAX_CONNECTIONS", http.maxConnections)
 
         try engine.start()
