@@ -70,8 +70,10 @@ struct ServeCommand: ParsableCommand {
         done.wait()
         say("dlcm serve: draining")
         let drained = server.drain(timeout: .milliseconds(Int(1000 * pick(drainTimeout, "DRAIN_TIMEOUT", 30.0))))
-        server.stop()
+        // Engine first: sequences still running after the drain timeout end as `cancelled`, and
+        // their answers are posted before the connections close.
         engine.stop()
+        server.stop()
         say("dlcm serve: stopped\(drained ? "" : " (drain timed out)")")
         _ = sources
     }
