@@ -26,8 +26,8 @@ import Testing
                 })
             }
             try engine.submit(reqs)
-            while out.finished < idx.count { usleep(1000) }
-            return out.tokens
+            while out.finishedCount < idx.count { usleep(1000) }
+            return out.snapshot
         }
         var solo: [Int: [Int32]] = [:]
         for i in 0..<6 { solo[i] = try run([i], temp: 0.8)[i] }
@@ -46,4 +46,6 @@ final class EngineTestBox: @unchecked Sendable {
     var finished = 0
     func add(_ i: Int, _ t: Int32) { lock.lock(); tokens[i, default: []].append(t); lock.unlock() }
     func done() { lock.lock(); finished += 1; lock.unlock() }
+    var finishedCount: Int { lock.withLock { finished } }
+    var snapshot: [Int: [Int32]] { lock.withLock { tokens } }
 }
