@@ -96,4 +96,25 @@ import Testing
         let solo = try prompts.map { try s.completionText("{\"prompt\":\(jsonString($0)),\"max_tokens\":40,\"seed\":7,\"temperature\":0.8,\"ignore_eos\":true}") }
         #expect(together == solo)
     }
+
+    /// More requests than batch slots: they queue, all complete, and the engine ends empty (no
+    /// leaked slot: a full-capacity request is accepted afterwards).
+    @Test func moreRequestsThanSlotsAllComplete() throws {
+        var api = APIConfigurationForTests.short
+        api.maxChoices = 32
+        let s = try TestServer(engine: .init(maxRunning: 4, maxWaiting: 28), api: api)
+        let clients = try (0..<32).map { i -> TestClient in
+            let c = try TestClient(port: s.port)
+            let stream = i % 2 == 0 ? "true" : "false"
+            try c.request("POST", "/v1/completions", body: Array("{\"prompt\":\"Hi \(i)\",\"max_tokens\":12,\"seed\":\(i),\"ignore_eos\":true,\"stream\":\(stream)}".utf8))
+            return c
+        }
+        for c in clients { #expect(try c.readResponse().status == 200) }
+        #expect(s.waitFor { s.engine.metrics.snapshot.running == 0 && s.engine.metrics.snapshot.waiting == 0 })
+        #expect(s.engine.metrics.snapshot.finished == 32)
+        #expect(s.engine.metrics.snapshot.batchSize.counts[2] > 0)   // batches of 3-4 happened
+        // Exactly the whole capacity (4 running + 28 waiting): accepted only if nothing leaked.
+        #expect(try s.post("/v1/completions", #"{"prompt":"a","n":32,"max_tokens":1}"#).status == 200)
+        #expect(try s.post("/v1/completions", #"{"prompt":"a","n":32,"max_tokens":1}"#).status == 200)
+    }
 }
