@@ -56,7 +56,11 @@ final class CompletionJob: @unchecked Sendable {
             choices[i].logprobs.append(t.token.logprobs)
             choices[i].conceptStarts.append(t.startedConcept)
             guard let sse else { return }
-            if t.token.text.isEmpty && request.logprobs == nil && !request.concepts { return }
+            if t.token.text.isEmpty && request.logprobs == nil && !request.concepts {
+                // Nothing to show yet (half a character, a possible stop string): still alive.
+                sse.keepAliveIfDue()
+                return
+            }
             let lp = request.logprobs != nil ? logprobsJSON([t.token.token], [t.token.logprobs]) : JSON.null
             let extra: JSON? = request.concepts ? .object([("concept_starts", .array([t.startedConcept.map(JSON.bool) ?? .null]))]) : nil
             sse.event(chunk([choiceJSON(i, text: t.token.text, logprobs: lp, finish: nil, extra: extra)]))
