@@ -27,6 +27,15 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Model id to report (default: the checkpoint folder's name; env DLCM_MODEL_NAME).") var modelName: String?
     @Option(name: .long, help: "Seconds to let requests finish on shutdown (default 30; env DLCM_DRAIN_TIMEOUT).") var drainTimeout: Double?
 
+    func validate() throws {
+        for (name, value, least) in [("--max-batch", maxBatch, 1), ("--max-queue", maxQueue, 0), ("--prefill-chunk", prefillChunk, 1),
+                                     ("--max-body-bytes", maxBodyBytes, 1), ("--max-tokens", maxTokens, 1), ("--max-n", maxN, 1),
+                                     ("--max-connections", maxConnections, 1)] {
+            if let value, value < least { throw ValidationError("\(name) must be at least \(least)") }
+        }
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
+    }
+
     func run() throws {
         let env = ProcessInfo.processInfo.environment
         func pick<T: LosslessStringConvertible>(_ value: T?, _ name: String, _ fallback: T) -> T {

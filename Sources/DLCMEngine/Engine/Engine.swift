@@ -55,6 +55,8 @@ public final class Engine: @unchecked Sendable {
     var running: [EngineSlot] = []
 
     public init(bundle: ModelBundle, configuration: EngineConfiguration = EngineConfiguration()) {
+        precondition(configuration.maxRunning >= 1 && configuration.maxWaiting >= 0 && configuration.prefillChunk >= 1,
+                     "EngineConfiguration: maxRunning and prefillChunk must be at least 1, maxWaiting at least 0")
         self.bundle = bundle
         self.configuration = configuration
         heartbeat.store(monotonicNanoseconds(), ordering: .relaxed)
