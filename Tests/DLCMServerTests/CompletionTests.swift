@@ -98,6 +98,10 @@ import Testing
         #expect(texts[0] != texts[1])   // seed, seed+1: independent samples
         let usage = try #require(r.json["usage"] as? [String: Any])
         #expect(usage["completion_tokens"] as? Int == 32)
+        // The two choices of a prompt read it once, yet each equals its own request (seed, seed+1).
+        #expect(s.engine.metrics.snapshot.promptTokens == UInt64(sharedBundle.tokenizer.encode("Hello", parseSpecial: false).count + 1 + 3))
+        #expect(texts[1] == (try s.completionText(#"{"prompt":"Hello","max_tokens":8,"seed":6,"ignore_eos":true}"#)))
+        #expect(texts[2] == (try s.completionText(#"{"prompt":[40,69],"max_tokens":8,"seed":5,"ignore_eos":true}"#)))
         #expect(usage["prompt_tokens"] as? Int == sharedBundle.tokenizer.encode("Hello", parseSpecial: false).count + 2)
     }
 

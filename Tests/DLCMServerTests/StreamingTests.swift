@@ -30,6 +30,19 @@ import Testing
         #expect(s.waitFor(seconds: 1) { s.engine.metrics.snapshot.cancelled == 1 && s.engine.metrics.snapshot.running == 0 })
     }
 
+    @Test func disconnectWhileNChoicesShareAPrefill() throws {
+        // n = 4: one sequence reads the prompt, three wait to fork it; all four go with the client.
+        let s = try TestServer(engine: .init(prefillChunk: 4, minimumStepSeconds: 0.05))
+        let client = try TestClient(port: s.port)
+        let prompt = String(repeating: "The quick brown fox. ", count: 20)
+        try client.request("POST", "/v1/completions", body: Array("{\"prompt\":\(jsonString(prompt)),\"max_tokens\":5,\"n\":4}".utf8))
+        #expect(s.waitFor { s.engine.metrics.snapshot.running == 1 && s.engine.metrics.snapshot.promptTokens > 0 })
+        client.close()
+        #expect(s.waitFor(seconds: 1) { s.engine.metrics.snapshot.cancelled == 4 && s.engine.metrics.snapshot.running == 0 })
+        // Nothing leaked: the whole capacity is free again.
+        #expect(try s.post("/v1/completions", "{\"prompt\":\"a\",\"n\":8,\"max_tokens\":1}").status == 200)
+    }
+
     @Test func keepAliveDuringLongPrefill() throws {
         let s = try TestServer(engine: .init(prefillChunk: 8, minimumStepSeconds: 0.02), api: APIConfigurationForTests.short)
         let prompt = String(repeating: "Hello there. ", count: 20)

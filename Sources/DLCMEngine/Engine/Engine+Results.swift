@@ -15,13 +15,28 @@ extension Engine {
             }
         }
         s.prefilled += count
-        guard !s.prefilling else { s.request.onEvent(.waiting); return }
-        r.onEvent(.prompt(PromptResult(boundaryProbs: s.promptProbs, boundaries: s.promptBoundaries,
-                                       logprobs: r.promptLogprobs == nil ? [] : s.promptLogprobs)))
-        if r.parameters.maxTokens == 0 {
-            finish(s, .length)
-        } else {
-            sample(s, logits: out.logits[out.logits.count - 1])
+        guard !s.prefilling else { notifyWaiting(s); return }
+        // The prompt is read: followers fork the sequence and carry on as sequences of their own.
+        let group = [s] + s.followers
+        for f in s.followers {
+            f.sequence = s.sequence!.fork()
+            f.prefilled = s.prefilled
+            f.promptProbs = s.promptProbs
+            f.promptBoundaries = s.promptBoundaries
+            f.promptLogprobs = s.promptLogprobs
+            f.leader = nil
+            running.append(f)
+        }
+        s.followers = []
+        let logits = out.logits[out.logits.count - 1]
+        for g in group {
+            g.request.onEvent(.prompt(PromptResult(boundaryProbs: g.promptProbs, boundaries: g.promptBoundaries,
+                                                   logprobs: g.request.promptLogprobs == nil ? [] : g.promptLogprobs)))
+            if g.request.parameters.maxTokens == 0 {
+                finish(g, .length)
+            } else {
+                sample(g, logits: logits)
+            }
         }
     }
 
@@ -60,6 +75,8 @@ extension Engine {
 
     /// Reports the end and releases the sequence's caches.
     func finish(_ s: EngineSlot, _ reason: FinishReason) {
+        guard !s.done else { return }
+        s.done = true
         var text = s.generation.end(reason)
         if let held = s.heldToken {
             // Cancelled or expired while a token waited for its boundary: it still goes out.
@@ -84,14 +101,23 @@ extension Engine {
         remove(s)
         publishGauges()
         s.request.onEvent(.finished(s.generation.finish ?? reason, text: text, s.stats))
+        // Followers cannot outlive the leader that reads their prompt.
+        for f in s.followers { finish(f, reason) }
     }
 
     func fail(_ s: EngineSlot, _ message: String) {
+        guard !s.done else { return }
+        s.done = true
         remove(s)
         s.request.onEvent(.failed(message))
+        for f in s.followers { fail(f, message) }
     }
 
     private func remove(_ s: EngineSlot) {
+        if let leader = s.leader {
+            leader.followers.removeAll { $0 === s }
+            s.leader = nil
+        }
         s.sequence = nil
         running.removeAll { $0 === s }
         waiting.removeAll { $0 === s }

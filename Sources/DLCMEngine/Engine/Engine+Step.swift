@@ -8,19 +8,20 @@ extension Engine {
     /// batched forward, hand out its results. Returns false when there was nothing to run.
     func step() -> Bool {
         let now = monotonicNanoseconds()
-        for s in running + waiting {
+        for s in running + waiting + (running + waiting).flatMap(\.followers) {
             if s.request.isCancelled {
                 finish(s, .cancelled)
             } else if let d = s.request.deadline, now >= d {
                 finish(s, .timeout)
             }
         }
-        while running.count < configuration.maxRunning, !waiting.isEmpty {
-            let s = waiting.removeFirst()
+        // A leader joins with its followers: they will need their own slots once it has read the prompt.
+        while let s = waiting.first, running.isEmpty || running.count + 1 + s.followers.count <= configuration.maxRunning {
+            waiting.removeFirst()
             s.sequence = model.newSequence()
             running.append(s)
         }
-        for s in waiting { s.request.onEvent(.waiting) }
+        for s in waiting { notifyWaiting(s) }
 
         // The batch: one token per decoding sequence, plus one prompt chunk (the oldest prefill).
         var items: [BatchItem] = []
@@ -36,7 +37,7 @@ extension Engine {
                     let n = min(configuration.prefillChunk, s.request.prompt.count - s.prefilled)
                     prefill = (s, n)
                 } else {
-                    s.request.onEvent(.waiting)
+                    notifyWaiting(s)
                 }
             }
         }
@@ -71,5 +72,11 @@ extension Engine {
         if let p = prefill { prefilled(p.slot, count: p.count, out: outputs[outputs.count - 1]) }
         publishGauges()
         return true
+    }
+
+    /// Still queued or reading the prompt: the sequence and those following it hear so.
+    func notifyWaiting(_ s: EngineSlot) {
+        s.request.onEvent(.waiting)
+        for f in s.followers { f.request.onEvent(.waiting) }
     }
 }

@@ -9,7 +9,8 @@ import Glibc
 public struct EngineConfiguration: Sendable {
     /// Sequences in the batch at once (prefilling or decoding).
     public var maxRunning = 16
-    /// Sequences that may wait for a batch slot; beyond it, `submit` throws `queueFull`.
+    /// Sequences that may wait for a batch slot; beyond it, `submit` throws `queueFull`. The n
+    /// sequences of one prompt join the batch together (even past maxRunning when it is empty).
     public var maxWaiting = 64
     /// Prompt tokens read per step: one chunk per step keeps running streams flowing during
     /// long prompts.
@@ -91,11 +92,21 @@ public final class Engine: @unchecked Sendable {
             EngineSlot(request: r, generation: Generation(tokenizer: tokenizer, prompt: r.prompt, parameters: r.parameters,
                                                           eotTokenID: model.config.eotTokenID))
         }
+        // Same prompt in one submission (n > 1): one leader reads it, the others follow.
+        var leaders: [EngineSlot] = []
+        for slot in slots {
+            if let leader = leaders.first(where: { $0.request.prompt == slot.request.prompt && $0.request.promptLogprobs == slot.request.promptLogprobs }) {
+                slot.leader = leader
+                leader.followers.append(slot)
+            } else {
+                leaders.append(slot)
+            }
+        }
         try inbox.withLock { box in
             if box.stopping { throw EngineError.stopped }
             guard box.inSystem + slots.count <= configuration.maxRunning + configuration.maxWaiting else { throw EngineError.queueFull }
             box.inSystem += slots.count
-            box.new += slots
+            box.new += leaders
         }
         metrics.update { $0.waiting += slots.count }
         wake.signal()
@@ -119,7 +130,7 @@ public final class Engine: @unchecked Sendable {
             }
             waiting += new
             if stopping {
-                for s in running + waiting { finish(s, .cancelled) }
+                for s in running + waiting { finish(s, .cancelled) }   // followers go with their leader
                 return
             }
             if !step() { _ = wake.wait(timeout: .now() + .milliseconds(100)) }

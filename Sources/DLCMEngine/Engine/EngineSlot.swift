@@ -18,6 +18,13 @@ final class EngineSlot {
     var promptLogprobs: [TokenLogprobs?] = []
     var completionConcepts = 0
     var lastTokenAt: UInt64?
+    /// Sequences of the same submission with the same prompt: they wait, attached here, while
+    /// this one reads the prompt, then fork its sequence (the prompt is read once for all n).
+    var followers: [EngineSlot] = []
+    /// Set while attached to a leader's `followers`.
+    weak var leader: EngineSlot?
+    /// Reported finished or failed (a follower can be reached twice: itself, and via its leader).
+    var done = false
 
     init(request: EngineRequest, generation: Generation) {
         self.request = request
