@@ -2,7 +2,8 @@ import DLCMRuntime
 import Synchronization
 
 /// One sequence to run: a tokenized prompt (BOS included) and what to do with it. `n > 1` in the
-/// API is n of these. The engine reports through `onEvent`, always on the engine thread, so the
+/// API is n of these, submitted together: the engine reads their prompt once and forks it. The
+/// engine reports through `onEvent`, always on the engine thread, so the
 /// callback must be cheap and must not block (writing to an HTTP responder is fine).
 public final class EngineRequest: Sendable {
     /// Model tokens, the BOS prefix included.
