@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "DLCMRuntime", targets: ["DLCMRuntime"]),
         .library(name: "Tokenization", targets: ["Tokenization"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .library(name: "DLCMEngine", targets: ["DLCMEngine"]),
+        .library(name: "DLCMServer", targets: ["DLCMServer"]),
         .executable(name: "kernel-bench", targets: ["kernel-bench"]),
     ],
     dependencies: [
@@ -64,10 +66,13 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["CEpoll"]),
         // Joins text and model: per-request generation (sampling, streaming text, stop strings).
         .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Tokenization"]),
-        // The command-line tool: generate, segment, bench.
+        // The OpenAI-compatible JSON API: routes, request parsing, SSE, metrics. Only the JSON/route
+        // layer: HTTP transport in HTTPServer, scheduling in DLCMEngine.
+        .target(name: "DLCMServer", dependencies: ["HTTPServer", "DLCMEngine"]),
+        // The command-line tool: generate, segment, bench, serve.
         .executableTarget(
             name: "dlcm",
-            dependencies: ["DLCMEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["DLCMEngine", "DLCMServer", "HTTPServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "DLCMRuntimeTests",
@@ -77,6 +82,12 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        // End to end over real sockets, on the tiny-served fixture (Scripts/make_fixture.py).
+        .testTarget(
+            name: "DLCMServerTests",
+            dependencies: ["DLCMServer", "DLCMEngine", "HTTPServer"],
+            exclude: ["Resources", "Scripts"]
+        ),
         .testTarget(
             name: "TokenizationTests",
             dependencies: ["Tokenization"],

@@ -36,4 +36,15 @@ final class KVCache {
     }
 
     var bytes: Int { keys.reduce(0) { $0 + $1.bytes } + values.reduce(0) { $0 + $1.bytes } }
+
+    /// An independent cache holding the same positions.
+    func copy() -> KVCache {
+        let c = KVCache(layers: layers, kvDim: kvDim, initialPositions: max(count, 16))
+        for l in 0..<layers {
+            c.keys[l].pointer.update(from: keys[l].pointer, count: count * kvDim)
+            c.values[l].pointer.update(from: values[l].pointer, count: count * kvDim)
+        }
+        c.count = count
+        return c
+    }
 }

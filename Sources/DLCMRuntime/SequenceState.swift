@@ -36,6 +36,30 @@ public final class SequenceState {
         zPrev = [Float](repeating: 0, count: config.dConcept)
     }
 
+    /// A copy that continues on its own: the n samples of one prompt read it once and fork.
+    public func fork() -> SequenceState {
+        let s = SequenceState(encoder: encoder.copy(), backbone: backbone.copy(), decoder: decoder.copy(),
+                              qPrev: qPrev, segSum: segSum, zPrev: zPrev)
+        s.length = length
+        s.segLen = segLen
+        s.pOpen = pOpen
+        s.segLengths = segLengths
+        let used = segLengths.count * segSum.count   // (concepts, d_token)
+        s.crossK.reserve(used); s.crossV.reserve(used)
+        s.crossK.pointer.update(from: crossK.pointer, count: used)
+        s.crossV.pointer.update(from: crossV.pointer, count: used)
+        return s
+    }
+
+    private init(encoder: KVCache, backbone: KVCache, decoder: KVCache, qPrev: [Float], segSum: [Float], zPrev: [Float]) {
+        self.encoder = encoder
+        self.backbone = backbone
+        self.decoder = decoder
+        self.qPrev = qPrev
+        self.segSum = segSum
+        self.zPrev = zPrev
+    }
+
     /// Completed concepts (backbone steps taken).
     public var conceptCount: Int { segLengths.count }
 

@@ -9,7 +9,7 @@ extension Tokenizer {
     }
 
     /// Raw bytes of one token (empty for unknown ids and, when `skipSpecial`, special tokens).
-    func appendBytes(of id: Int32, skipSpecial: Bool, to bytes: inout [UInt8]) {
+    public func appendBytes(of id: Int32, skipSpecial: Bool, to bytes: inout [UInt8]) {
         guard id >= 0, Int(id) < tokenBytes.count else { return }
         if skipSpecial && specialIDs.contains(id) { return }
         bytes.append(contentsOf: tokenBytes[Int(id)])

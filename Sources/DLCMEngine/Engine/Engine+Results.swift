@@ -1,0 +1,137 @@
+import DLCMRuntime
+
+/// What the engine does with a step's outputs: prompt results, tokens, finishing.
+extension Engine {
+    /// A prompt chunk went through: record the router's view and, on the last chunk, sample.
+    func prefilled(_ s: EngineSlot, count: Int, out: ForwardOutput) {
+        let r = s.request, start = s.prefilled
+        s.promptProbs += out.boundaryProbs
+        s.promptBoundaries += out.boundaries
+        if let top = r.promptLogprobs {
+            // Row j predicts prompt[start + j + 1]; the prompt's first token has no predecessor.
+            if start == 0 { s.promptLogprobs.append(nil) }
+            for j in 0..<count where start + j + 1 < r.prompt.count {
+                s.promptLogprobs.append(TokenLogprobs(logits: out.logits[j], token: r.prompt[start + j + 1], top: top))
+            }
+        }
+        s.prefilled += count
+        guard !s.prefilling else { notifyWaiting(s); return }
+        // The prompt is read: followers fork the sequence and carry on as sequences of their own.
+        let group = [s] + s.followers
+        for f in s.followers {
+            f.sequence = s.sequence!.fork()
+            f.prefilled = s.prefilled
+            f.promptProbs = s.promptProbs
+            f.promptBoundaries = s.promptBoundaries
+            f.promptLogprobs = s.promptLogprobs
+            f.leader = nil
+            running.append(f)
+        }
+        s.followers = []
+        let logits = out.logits[out.logits.count - 1]
+        for g in group {
+            g.request.onEvent(.prompt(PromptResult(boundaryProbs: g.promptProbs, boundaries: g.promptBoundaries,
+                                                   logprobs: g.request.promptLogprobs == nil ? [] : g.promptLogprobs)))
+            if g.request.parameters.maxTokens == 0 {
+                finish(g, .length)
+            } else {
+                sample(g, logits: logits)
+            }
+        }
+    }
+
+    /// A generated token went through the model.
+    func decoded(_ s: EngineSlot, _ out: ForwardOutput) {
+        s.pendingToken = nil
+        if out.boundaries[0] { s.completionConcepts += 1 }
+        if let held = s.heldToken {
+            s.heldToken = nil
+            s.request.onEvent(.token(EmittedToken(token: held, startedConcept: out.boundaries[0], boundaryProbability: out.boundaryProbs[0])))
+            if let reason = held.finish { finish(s, reason); return }
+        }
+        sample(s, logits: out.logits[0])
+    }
+
+    private func sample(_ s: EngineSlot, logits: [Float]) {
+        guard let seq = s.sequence else { return }
+        let maxLen = model.config.maxSeqLen
+        let token = s.generation.next(logits: logits, contextLeft: maxLen - seq.length)
+        let now = monotonicNanoseconds()
+        let first = s.lastTokenAt == nil
+        let since = Double(now - (s.lastTokenAt ?? s.request.submitted)) / 1e9
+        s.lastTokenAt = now
+        metrics.update { m in
+            if first { m.timeToFirstToken.observe(since) } else { m.interTokenLatency.observe(since) }
+        }
+        if s.request.reportConcepts && seq.length < maxLen {
+            // Feed it once more (also a final token) so its boundary is known before it is sent.
+            s.pendingToken = token.token
+            s.heldToken = token
+            return
+        }
+        s.request.onEvent(.token(EmittedToken(token: token, startedConcept: nil, boundaryProbability: nil)))
+        if let reason = token.finish { finish(s, reason) } else { s.pendingToken = token.token }
+    }
+
+    /// Reports the end and releases the sequence's caches.
+    func finish(_ s: EngineSlot, _ reason: FinishReason) {
+        guard !s.done else { return }
+        s.done = true
+        var text = s.generation.end(reason)
+        if let held = s.heldToken {
+            // Cancelled or expired while a token waited for its boundary: it still goes out.
+            s.heldToken = nil
+            if reason != .cancelled {
+                s.request.onEvent(.token(EmittedToken(token: held, startedConcept: nil, boundaryProbability: nil)))
+            } else {
+                text = ""
+            }
+        }
+        // Counted and freed before the caller hears of it, so that whoever reads the metrics after
+        // the response sees this sequence gone.
+        let seq = s.sequence
+        metrics.update { m in
+            m.finished += 1
+            if reason == .cancelled { m.cancelled += 1 }
+            if reason == .timeout { m.timedOut += 1 }
+            if let seq, seq.length > 0 {
+                m.tokensPerConcept.observe(Double(seq.length) / Double(max(seq.conceptCount + 1, 1)))
+            }
+        }
+        remove(s)
+        publishGauges()
+        s.request.onEvent(.finished(s.generation.finish ?? reason, text: text, s.stats))
+        // Followers cannot outlive the leader that reads their prompt.
+        for f in s.followers { finish(f, reason) }
+    }
+
+    func fail(_ s: EngineSlot, _ message: String) {
+        guard !s.done else { return }
+        s.done = true
+        remove(s)
+        s.request.onEvent(.failed(message))
+        for f in s.followers { fail(f, message) }
+    }
+
+    private func remove(_ s: EngineSlot) {
+        if let leader = s.leader {
+            leader.followers.removeAll { $0 === s }
+            s.leader = nil
+        }
+        s.sequence = nil
+        running.removeAll { $0 === s }
+        waiting.removeAll { $0 === s }
+        inbox.withLock { $0.inSystem -= 1 }
+    }
+
+    func publishGauges() {
+        let kv = running.reduce(0) { $0 + ($1.sequence?.memoryBytes ?? 0) }
+        let queued = inbox.withLock { $0.new.count } + waiting.count
+        let run = running.count
+        metrics.update { m in
+            m.waiting = queued
+            m.running = run
+            m.kvCacheBytes = kv
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import DLCMRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Engine {
+    /// One scheduling round: drop cancelled and expired sequences, admit waiting ones, run one
+    /// batched forward, hand out its results. Returns false when there was nothing to run.
+    func step() -> Bool {
+        let now = monotonicNanoseconds()
+        for s in running + waiting + (running + waiting).flatMap(\.followers) {
+            if s.request.isCancelled {
+                finish(s, .cancelled)
+            } else if let d = s.request.deadline, now >= d {
+                finish(s, .timeout)
+            }
+        }
+        // A leader joins with its followers: they will need their own slots once it has read the prompt.
+        while let s = waiting.first, running.isEmpty || running.count + 1 + s.followers.count <= configuration.maxRunning {
+            waiting.removeFirst()
+            s.sequence = model.newSequence()
+            running.append(s)
+        }
+        for s in waiting { notifyWaiting(s) }
+
+        // The batch: one token per decoding sequence, plus one prompt chunk (the oldest prefill).
+        var items: [BatchItem] = []
+        var decoding: [EngineSlot] = []
+        var prefill: (slot: EngineSlot, count: Int)?
+        for s in running {
+            guard let seq = s.sequence else { continue }
+            if let t = s.pendingToken {
+                items.append(BatchItem(sequence: seq, tokens: [t]))
+                decoding.append(s)
+            } else if s.prefilling {
+                if prefill == nil {
+                    let n = min(configuration.prefillChunk, s.request.prompt.count - s.prefilled)
+                    prefill = (s, n)
+                } else {
+                    notifyWaiting(s)
+                }
+            }
+        }
+        if let p = prefill {
+            let chunk = Array(p.slot.request.prompt[p.slot.prefilled..<(p.slot.prefilled + p.count)])
+            items.append(BatchItem(sequence: p.slot.sequence!, tokens: chunk, allLogits: p.slot.request.promptLogprobs != nil))
+        }
+        publishGauges()
+        guard !items.isEmpty else { return false }
+
+        let t0 = monotonicNanoseconds()
+        let outputs: [ForwardOutput]
+        do {
+            outputs = try model.forward(items)
+        } catch {
+            for s in decoding + (prefill.map { [$0.slot] } ?? []) { fail(s, "\(error)") }
+            return true
+        }
+        let t1 = monotonicNanoseconds()
+        let minimum = UInt64(configuration.minimumStepSeconds * 1e9)
+        if t1 - t0 < minimum { usleep(UInt32((minimum - (t1 - t0)) / 1000)) }
+        let concepts = outputs.reduce(0) { $0 + $1.conceptsClosed }
+        metrics.update { m in
+            m.steps += 1
+            m.batchSize.observe(Double(items.count))
+            m.stepDuration.observe(Double(t1 - t0) / 1e9)
+            m.conceptsEmitted += UInt64(concepts)
+            if let p = prefill { m.promptTokens += UInt64(p.count) }
+            m.generatedTokens += UInt64(decoding.count)
+        }
+        for (s, out) in zip(decoding, outputs) { decoded(s, out) }
+        if let p = prefill { prefilled(p.slot, count: p.count, out: outputs[outputs.count - 1]) }
+        publishGauges()
+        return true
+    }
+
+    /// Still queued or reading the prompt: the sequence and those following it hear so.
+    func notifyWaiting(_ s: EngineSlot) {
+        s.request.onEvent(.waiting)
+        for f in s.followers { f.request.onEvent(.waiting) }
+    }
+}

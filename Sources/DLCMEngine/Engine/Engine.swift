@@ -1,0 +1,156 @@
+import Dispatch
+import DLCMRuntime
+import Synchronization
+import Tokenization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct EngineConfiguration: Sendable {
+    /// Sequences in the batch at once (prefilling or decoding).
+    public var maxRunning = 16
+    /// Sequences that may wait for a batch slot; beyond it, `submit` throws `queueFull`. The n
+    /// sequences of one prompt join the batch together (even past maxRunning when it is empty).
+    public var maxWaiting = 64
+    /// Prompt tokens read per step: one chunk per step keeps running streams flowing during
+    /// long prompts.
+    public var prefillChunk = 128
+    /// Each step takes at least this long (0 = as fast as the model goes). Throttles the engine;
+    /// tests use it to keep requests in flight long enough to cancel or crowd them.
+    public var minimumStepSeconds: Double = 0
+
+    public init(maxRunning: Int = 16, maxWaiting: Int = 64, prefillChunk: Int = 128, minimumStepSeconds: Double = 0) {
+        self.maxRunning = maxRunning; self.maxWaiting = maxWaiting; self.prefillChunk = prefillChunk
+        self.minimumStepSeconds = minimumStepSeconds
+    }
+}
+
+/// Continuous batching over one model on one dedicated thread (never the Swift cooperative pool:
+/// it is two threads wide here). Each step runs ONE batched forward with a token of every decoding
+/// sequence plus at most one prefill chunk; requests join and leave between steps.
+///
+///     let engine = Engine(bundle: bundle, configuration: .init())
+///     try engine.start()
+///     try engine.submit([EngineRequest(prompt: ids, parameters: p) { event in ... }])
+///     engine.stop()
+public final class Engine: @unchecked Sendable {
+    public let bundle: ModelBundle
+    public let configuration: EngineConfiguration
+    public let metrics = EngineMetrics()
+
+    struct Inbox {
+        var new: [EngineSlot] = []
+        /// Sequences submitted and not yet finished: the queue bound counts these.
+        var inSystem = 0
+        var stopping = false
+    }
+    let inbox = EngineLocked(Inbox())
+    let wake = DispatchSemaphore(value: 0)
+    private let thread = EngineLocked<pthread_t?>(nil)
+    /// Liveness: bumped every loop iteration, busy or idle (idle waits are 100 ms at most).
+    let heartbeat = Atomic<UInt64>(0)
+    let iterations = Atomic<UInt64>(0)
+
+    // Engine-thread state.
+    var waiting: [EngineSlot] = []
+    var running: [EngineSlot] = []
+
+    public init(bundle: ModelBundle, configuration: EngineConfiguration = EngineConfiguration()) {
+        precondition(configuration.maxRunning >= 1 && configuration.maxWaiting >= 0 && configuration.prefillChunk >= 1,
+                     "EngineConfiguration: maxRunning and prefillChunk must be at least 1, maxWaiting at least 0")
+        self.bundle = bundle
+        self.configuration = configuration
+        heartbeat.store(monotonicNanoseconds(), ordering: .relaxed)
+    }
+
+    public var model: DLCMModel { bundle.model }
+    public var tokenizer: Tokenizer { bundle.tokenizer }
+
+    /// Seconds since the loop last went round (large = stalled).
+    public var secondsSinceHeartbeat: Double {
+        Double(monotonicNanoseconds() &- heartbeat.load(ordering: .relaxed)) / 1e9
+    }
+    public var loopIterations: UInt64 { iterations.load(ordering: .relaxed) }
+
+    /// Starts the engine thread.
+    public func start() throws {
+        try thread.withLock { t in
+            precondition(t == nil, "Engine.start() called twice")
+            t = try startEngineThread(self)
+        }
+    }
+
+    /// Queues sequences, all or none (the n choices of one request). Throws `queueFull` at once
+    /// when waiting + running would pass maxRunning + maxWaiting.
+    public func submit(_ requests: [EngineRequest]) throws {
+        let limit = model.config.maxSeqLen
+        for r in requests {
+            if r.prompt.isEmpty { throw EngineError.emptyPrompt }
+            if r.prompt.count > limit { throw EngineError.promptTooLong(tokens: r.prompt.count, limit: limit) }
+        }
+        let slots = requests.map { r in
+            EngineSlot(request: r, generation: Generation(tokenizer: tokenizer, prompt: r.prompt, parameters: r.parameters,
+                                                          eotTokenID: model.config.eotTokenID))
+        }
+        // Same prompt in one submission (n > 1): one leader reads it, the others follow.
+        var leaders: [EngineSlot] = []
+        for slot in slots {
+            if let leader = leaders.first(where: { $0.request.prompt == slot.request.prompt && $0.request.promptLogprobs == slot.request.promptLogprobs }) {
+                slot.leader = leader
+                leader.followers.append(slot)
+            } else {
+                leaders.append(slot)
+            }
+        }
+        try inbox.withLock { box in
+            if box.stopping { throw EngineError.stopped }
+            guard box.inSystem + slots.count <= configuration.maxRunning + configuration.maxWaiting else { throw EngineError.queueFull }
+            box.inSystem += slots.count
+            box.new += leaders
+        }
+        metrics.update { $0.waiting += slots.count }
+        wake.signal()
+    }
+
+    /// Ends every sequence (`cancelled`) and joins the thread. Safe to call more than once.
+    public func stop() {
+        inbox.withLock { $0.stopping = true }
+        wake.signal()
+        if let t = thread.withLock({ t -> pthread_t? in defer { t = nil }; return t }) { pthread_join(t, nil) }
+    }
+
+    /// The loop: runs until `stop`.
+    func run() {
+        while true {
+            heartbeat.store(monotonicNanoseconds(), ordering: .relaxed)
+            iterations.add(1, ordering: .relaxed)
+            let (new, stopping) = inbox.withLock { box -> ([EngineSlot], Bool) in
+                defer { box.new = [] }
+                return (box.new, box.stopping)
+            }
+            waiting += new
+            if stopping {
+                for s in running + waiting { finish(s, .cancelled) }   // followers go with their leader
+                return
+            }
+            if !step() { _ = wake.wait(timeout: .now() + .milliseconds(100)) }
+        }
+    }
+}
+
+/// The entry point is a plain function: a closure formed in main-actor code and handed to
+/// pthread_create crashes the new thread in Swift 6 (platform notes).
+private func startEngineThread(_ engine: Engine) throws -> pthread_t {
+    let context = Unmanaged.passRetained(engine).toOpaque()
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, nil, { context in
+        let engine = Unmanaged<Engine>.fromOpaque(context!).takeRetainedValue()
+        engine.run()
+        return nil
+    }, context)
+    if rc != 0 {
+        Unmanaged<Engine>.fromOpaque(context).release()
+        throw EngineError.stopped
+    }
+    return thread
+}

@@ -1,0 +1,18 @@
+/// Limits and behaviour of the API layer (HTTP limits such as the body size live in
+/// `ServerConfiguration`, engine limits in `EngineConfiguration`).
+public struct APIConfiguration: Sendable {
+    /// The id `/v1/models` lists and requests may name (default: the checkpoint folder's name).
+    public var modelName: String?
+    /// Largest `max_tokens` a request may ask for (also bounded by the context length).
+    public var maxTokensLimit = 4096
+    /// Largest `n`; also bounds n times the number of prompts in one request.
+    public var maxChoices = 8
+    /// Longest a completion may run before it ends with finish_reason "timeout" (seconds).
+    public var requestTimeout: Double = 600
+    /// A stream with nothing to send for this long (queued, long prefill) sends `: keep-alive`.
+    public var keepAliveInterval: Double = 5
+    /// /health fails when the engine loop has not gone round for this long (seconds).
+    public var stallSeconds: Double = 30
+
+    public init() {}
+}

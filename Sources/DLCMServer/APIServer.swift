@@ -1,0 +1,65 @@
+import DLCMEngine
+import DLCMRuntime
+import Foundation
+import HTTPServer
+import Synchronization
+import Tokenization
+
+/// The OpenAI-compatible API over an `Engine`: owns the HTTP server and routes requests.
+///
+///     let engine = Engine(bundle: try ModelBundle(directory: dir, threads: 2))
+///     try engine.start()
+///     let api = APIServer(engine: engine, http: ServerConfiguration(port: 8080))
+///     try api.start()
+///     ...
+///     api.drain(timeout: .seconds(30)); api.stop(); engine.stop()
+public final class APIServer: Sendable {
+    public let engine: Engine
+    public let configuration: APIConfiguration
+    public let modelName: String
+    let httpMetrics = HTTPMetrics()
+    let created = Int(Date().timeIntervalSince1970)
+    private let draining = Atomic<Bool>(false)
+    private let server = ServerLocked<Server?>(nil)
+    private let httpConfiguration: ServerConfiguration
+
+    public init(engine: Engine, configuration: APIConfiguration = APIConfiguration(), http: ServerConfiguration = ServerConfiguration()) {
+        self.engine = engine
+        self.configuration = configuration
+        self.modelName = configuration.modelName ?? engine.bundle.name
+        self.httpConfiguration = http
+    }
+
+    var tokenizer: Tokenizer { engine.tokenizer }
+    var modelConfig: DLCMConfig { engine.model.config }
+    public var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    /// Binds and starts serving.
+    public func start() throws {
+        let http = Server(configuration: httpConfiguration) { [weak self] request, responder in
+            guard let self else { responder.respondError(status: .serviceUnavailable, message: "shutting down"); return }
+            self.handle(request, responder)
+        }
+        try http.start()
+        server.withLock { $0 = http }
+    }
+
+    /// The bound port (0 before start).
+    public var port: Int { server.withLock { $0?.port ?? 0 } }
+    public var httpCounters: ServerCounters? { server.withLock { $0?.counters } }
+
+    /// Stops taking work: /ready and new completions answer 503, the listener closes, and requests
+    /// in flight finish. Returns whether every connection closed within the timeout.
+    @discardableResult
+    public func drain(timeout: Duration) -> Bool {
+        draining.store(true, ordering: .relaxed)
+        guard let http = server.withLock({ $0 }) else { return true }
+        http.stopAccepting()
+        return http.waitUntilDrained(timeout: timeout)
+    }
+
+    public func stop() {
+        let http = server.withLock { s -> Server? in defer { s = nil }; return s }
+        http?.stop()
+    }
+}

@@ -1,0 +1,105 @@
+import DLCMEngine
+import DLCMRuntime
+import Foundation
+
+/// One /v1/completions request across its choices. Engine events arrive on the engine thread
+/// only; the HTTP loop only calls `cancel`. Answers once all choices have finished, or streams.
+final class CompletionJob: @unchecked Sendable {
+    struct Choice {
+        var text = ""
+        var tokens: [Int32] = []
+        var logprobs: [TokenLogprobs?] = []
+        var conceptStarts: [Bool?] = []
+        var prompt: PromptResult?
+        var stats: GenerationStats?
+        var finish: FinishReason?
+        var error: String?
+    }
+
+    let server: APIServer
+    let exchange: Exchange
+    let request: CompletionRequest
+    let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    let created = Int(Date().timeIntervalSince1970)
+    private(set) var choices: [Choice]
+    private var remaining: Int
+    private let sse: SSEWriter?
+    /// The engine requests, kept for cancelling; emptied at the end (they point back at the job).
+    private let requests = ServerLocked<[EngineRequest]>([])
+
+    init(server: APIServer, exchange: Exchange, request: CompletionRequest) {
+        self.server = server
+        self.exchange = exchange
+        self.request = request
+        choices = Array(repeating: Choice(), count: request.prompts.count * request.n)
+        remaining = choices.count
+        sse = request.stream ? SSEWriter(exchange: exchange, keepAliveSeconds: server.configuration.keepAliveInterval) : nil
+    }
+
+    func setRequests(_ r: [EngineRequest]) { requests.withLock { $0 = r } }
+    func cancel() { for r in requests.withLock({ $0 }) { r.cancel() } }
+
+    func handle(_ event: EngineEvent, choice i: Int) {
+        switch event {
+        case .waiting:
+            sse?.keepAliveIfDue()
+        case .prompt(let p):
+            choices[i].prompt = p
+            if let sse, request.echo {
+                let prompt = request.prompts[i / request.n]
+                let lp = request.logprobs != nil ? logprobsJSON(prompt.tokens, Array(p.logprobs.dropFirst())) : JSON.null
+                sse.event(chunk([choiceJSON(i, text: prompt.text, logprobs: lp, finish: nil, extra: nil)]))
+            }
+        case .token(let t):
+            choices[i].text += t.token.text
+            choices[i].tokens.append(t.token.token)
+            choices[i].logprobs.append(t.token.logprobs)
+            choices[i].conceptStarts.append(t.startedConcept)
+            guard let sse else { return }
+            if t.token.text.isEmpty && request.logprobs == nil && !request.concepts {
+                // Nothing to show yet (half a character, a possible stop string): still alive.
+                sse.keepAliveIfDue()
+                return
+            }
+            let lp = request.logprobs != nil ? logprobsJSON([t.token.token], [t.token.logprobs]) : JSON.null
+            let extra: JSON? = request.concepts ? .object([("concept_starts", .array([t.startedConcept.map(JSON.bool) ?? .null]))]) : nil
+            sse.event(chunk([choiceJSON(i, text: t.token.text, logprobs: lp, finish: nil, extra: extra)]))
+        case .finished(let reason, let text, let stats):
+            choices[i].text += text
+            choices[i].finish = reason
+            choices[i].stats = stats
+            if let sse {
+                let extra: JSON? = request.concepts ? .object([
+                    ("prompt_concepts", .int(stats.promptConcepts)), ("completion_concepts", .int(stats.completionConcepts)),
+                ]) : nil
+                sse.event(chunk([choiceJSON(i, text: text, logprobs: request.logprobs != nil ? logprobsJSON([], []) : .null,
+                                            finish: reason.rawValue, extra: extra)]))
+            }
+            choiceDone()
+        case .failed(let message):
+            choices[i].error = message
+            choiceDone()
+        }
+    }
+
+    private func choiceDone() {
+        remaining -= 1
+        guard remaining == 0 else { return }
+        setRequests([])
+        if let failure = choices.compactMap(\.error).first {
+            let error = APIError.internalError("generation failed: \(failure)")
+            if let sse { sse.fail(error) } else { exchange.respond(error) }
+            return
+        }
+        if let sse {
+            if request.includeUsage {
+                var c = chunkFields([])
+                c.append(("usage", usage))
+                sse.event(.object(c))
+            }
+            sse.finish()
+        } else {
+            exchange.respond(response)
+        }
+    }
+}

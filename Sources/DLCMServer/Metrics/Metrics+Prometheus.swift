@@ -1,0 +1,55 @@
+import DLCMEngine
+
+/// GET /metrics: Prometheus text exposition (version 0.0.4) of the HTTP and engine counters.
+extension APIServer {
+    func metricsRoute(_ ex: Exchange) {
+        ex.respond(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                   body: Array(prometheusText().utf8))
+    }
+
+    func prometheusText() -> String {
+        var out = PrometheusText()
+        let http = httpMetrics.snapshot
+        out.header("dlcm_http_requests_total", "counter", "HTTP requests answered, by route template and status (499: client went away).")
+        for (route, byStatus) in http.requests.sorted(by: { $0.key < $1.key }) {
+            for (status, n) in byStatus.sorted(by: { $0.key < $1.key }) {
+                out.sample("dlcm_http_requests_total", ["route": route, "status": String(status)], Double(n))
+            }
+        }
+        out.header("dlcm_http_request_duration_seconds", "histogram", "Time from a request's arrival to the end of its response.")
+        for (route, h) in http.durations.sorted(by: { $0.key < $1.key }) {
+            out.histogram("dlcm_http_request_duration_seconds", h, ["route": route])
+        }
+        if let counters = httpCounters?.snapshot {
+            out.header("dlcm_http_open_connections", "gauge", "Open client connections.")
+            out.sample("dlcm_http_open_connections", [:], Double(counters.openConnections))
+            out.header("dlcm_http_protocol_errors_total", "counter", "Requests the HTTP layer refused itself (malformed, too large, timed out), by status.")
+            for (status, n) in counters.parseErrorsByStatus.sorted(by: { $0.key < $1.key }) {
+                out.sample("dlcm_http_protocol_errors_total", ["status": String(status)], Double(n))
+            }
+        }
+
+        let e = engine.metrics.snapshot
+        out.gauge("dlcm_queue_length", "Sequences waiting for a batch slot.", Double(e.waiting))
+        out.gauge("dlcm_running_sequences", "Sequences in the batch (prefilling or decoding).", Double(e.running))
+        out.gauge("dlcm_kv_cache_bytes", "Bytes held by the caches of running sequences.", Double(e.kvCacheBytes))
+        out.counter("dlcm_prompt_tokens_total", "Prompt tokens read by the model (BOS included).", Double(e.promptTokens))
+        out.counter("dlcm_generated_tokens_total", "Generated tokens fed back through the model.", Double(e.generatedTokens))
+        out.counter("dlcm_concepts_emitted_total", "Concepts closed by the router (backbone steps).", Double(e.conceptsEmitted))
+        out.counter("dlcm_cancelled_requests_total", "Sequences dropped because the client went away.", Double(e.cancelled))
+        out.counter("dlcm_timed_out_requests_total", "Sequences ended by their deadline.", Double(e.timedOut))
+        out.counter("dlcm_engine_steps_total", "Batched forward passes.", Double(e.steps))
+        out.gauge("dlcm_engine_seconds_since_heartbeat", "Seconds since the engine loop last went round.", engine.secondsSinceHeartbeat)
+        out.header("dlcm_batch_size", "histogram", "Sequences per forward pass.")
+        out.histogram("dlcm_batch_size", e.batchSize, [:])
+        out.header("dlcm_tokens_per_concept", "histogram", "Tokens per concept of each finished sequence.")
+        out.histogram("dlcm_tokens_per_concept", e.tokensPerConcept, [:])
+        out.header("dlcm_time_to_first_token_seconds", "histogram", "Submission to first generated token.")
+        out.histogram("dlcm_time_to_first_token_seconds", e.timeToFirstToken, [:])
+        out.header("dlcm_inter_token_latency_seconds", "histogram", "Time between consecutive tokens of one sequence.")
+        out.histogram("dlcm_inter_token_latency_seconds", e.interTokenLatency, [:])
+        out.header("dlcm_engine_step_seconds", "histogram", "Duration of one batched forward pass.")
+        out.histogram("dlcm_engine_step_seconds", e.stepDuration, [:])
+        return out.text
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import HTTPServer
+
+/// Routes that answer from the model's description or the server's state, without the engine.
+extension APIServer {
+    func models(_ ex: Exchange) throws {
+        ex.respond(.object([("object", .string("list")), ("data", .array([modelObject]))]))
+    }
+
+    /// GET /v1/models/{model}.
+    func model(_ ex: Exchange) throws {
+        let id = ex.request.path.split(separator: "/").last.map(String.init)?.removingPercentEncoding ?? ""
+        guard id == modelName else {
+            throw APIError(status: .notFound, message: "the model '\(id)' does not exist; this server serves '\(modelName)'",
+                           type: "invalid_request_error", param: "model", code: "model_not_found")
+        }
+        ex.respond(modelObject)
+    }
+
+    private var modelObject: JSON {
+        .object([
+            ("id", .string(modelName)), ("object", .string("model")), ("created", .int(created)),
+            ("owned_by", .string("dlcm-server")), ("max_model_len", .int(modelConfig.maxSeqLen)),
+        ])
+    }
+
+    /// Liveness: the engine loop goes round at least every 100 ms when idle and once per step when
+    /// busy; a loop that has not for `stallSeconds` is stuck.
+    func health(_ ex: Exchange) {
+        let age = engine.secondsSinceHeartbeat
+        let ok = age < configuration.stallSeconds
+        ex.respond(.object([
+            ("status", .string(ok ? "ok" : "stalled")),
+            ("engine_loop_iterations", .int(Int(engine.loopIterations))),
+            ("seconds_since_engine_heartbeat", .double(age)),
+        ]), status: ok ? .ok : .serviceUnavailable)
+    }
+
+    /// Readiness: the model is loaded (it is, or this server would not exist) and not draining.
+    func ready(_ ex: Exchange) {
+        let draining = isDraining
+        ex.respond(.object([("status", .string(draining ? "draining" : "ready")), ("model", .string(modelName))]),
+                   status: draining ? .serviceUnavailable : .ok)
+    }
+
+    /// Checks a request's optional `model` against the one served.
+    func checkModel(_ body: RequestBody) throws {
+        if let m = try body.string("model"), m != modelName {
+            throw APIError(status: .notFound, message: "the model '\(m)' does not exist; this server serves '\(modelName)'",
+                           type: "invalid_request_error", param: "model", code: "model_not_found")
+        }
+    }
+}

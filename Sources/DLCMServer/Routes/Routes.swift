@@ -1,0 +1,64 @@
+import HTTPServer
+
+/// The route table: path template, allowed methods, handler. One place maps paths to code, and
+/// thrown errors to responses.
+extension APIServer {
+    typealias RouteHandler = @Sendable (APIServer, Exchange) throws -> Void
+
+    struct Route: Sendable {
+        let template: String
+        let methods: [String]
+        let handler: RouteHandler
+        /// POST bodies must be JSON.
+        var takesJSON: Bool { methods.contains("POST") }
+
+        /// Exact paths, or a final `{name}` segment matching one non-empty segment.
+        func matches(_ path: String) -> Bool {
+            guard let brace = template.firstIndex(of: "{") else { return path == template }
+            let prefix = template[..<brace]
+            return path.hasPrefix(prefix) && path.count > prefix.count && !path.dropFirst(prefix.count).contains("/")
+        }
+    }
+
+    static let routes: [Route] = [
+        Route(template: "/v1/completions", methods: ["POST"]) { try $0.completions($1) },
+        Route(template: "/v1/segment", methods: ["POST"]) { try $0.segment($1) },
+        Route(template: "/v1/tokenize", methods: ["POST"]) { try $0.tokenize($1) },
+        Route(template: "/v1/detokenize", methods: ["POST"]) { try $0.detokenize($1) },
+        Route(template: "/v1/models", methods: ["GET", "HEAD"]) { try $0.models($1) },
+        Route(template: "/v1/models/{model}", methods: ["GET", "HEAD"]) { try $0.model($1) },
+        Route(template: "/health", methods: ["GET", "HEAD"]) { $0.health($1) },
+        Route(template: "/ready", methods: ["GET", "HEAD"]) { $0.ready($1) },
+        Route(template: "/metrics", methods: ["GET", "HEAD"]) { $0.metricsRoute($1) },
+    ]
+
+    /// The HTTP handler: runs on the event loop thread, so routes only parse, check and hand work
+    /// to the engine; nothing here blocks.
+    func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        let path = String(request.path)
+        guard let route = Self.routes.first(where: { $0.matches(path) }) else {
+            Exchange(request: request, responder: responder, route: "unmatched", metrics: httpMetrics)
+                .respond(.notFound("no route for \(request.method) \(path)"))
+            return
+        }
+        let exchange = Exchange(request: request, responder: responder, route: route.template, metrics: httpMetrics)
+        guard route.methods.contains(request.method) else {
+            exchange.respond(.methodNotAllowed(request.method, allow: route.methods))
+            return
+        }
+        if route.takesJSON, let type = request.headers["Content-Type"] {
+            let mime = type.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased()
+            guard mime == "application/json" || mime.hasSuffix("+json") else {
+                exchange.respond(.unsupportedMediaType)
+                return
+            }
+        }
+        do {
+            try route.handler(self, exchange)
+        } catch let error as APIError {
+            exchange.respond(error)
+        } catch {
+            exchange.respond(.internalError("\(error)"))
+        }
+    }
+}

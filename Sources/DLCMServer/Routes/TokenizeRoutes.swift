@@ -1,0 +1,32 @@
+/// POST /v1/tokenize and /v1/detokenize: the tokenizer alone, no model pass.
+extension APIServer {
+    /// {"text": "..."} (or "prompt") -> {"tokens": [...], "count": n, "max_model_len": L}.
+    /// The model's BOS prefix is added only with "add_bos": true.
+    func tokenize(_ ex: Exchange) throws {
+        let body = try RequestBody(ex.request.body)
+        try checkModel(body)
+        let key = body.value("text") != nil ? "text" : "prompt"
+        guard let text = try body.string(key) else { throw APIError.invalid("text", "is required (a string)") }
+        var ids = tokenizer.encode(text, parseSpecial: false)
+        if try body.bool("add_bos") ?? false { ids.insert(modelConfig.eotTokenID, at: 0) }
+        var fields: [(String, JSON)] = [
+            ("tokens", .array(ids.map { .int(Int($0)) })), ("count", .int(ids.count)),
+            ("max_model_len", .int(modelConfig.maxSeqLen)),
+        ]
+        if try body.bool("return_token_strings") ?? false {
+            fields.append(("token_strings", .array(ids.map { .string(tokenizer.decode([$0])) })))
+        }
+        ex.respond(.object(fields))
+    }
+
+    /// {"tokens": [...]} -> {"text": "..."}; special tokens are kept unless "skip_special": true.
+    func detokenize(_ ex: Exchange) throws {
+        let body = try RequestBody(ex.request.body)
+        try checkModel(body)
+        guard let ids = try body.tokens("tokens", vocabSize: tokenizer.vocabSize) else {
+            throw APIError.invalid("tokens", "is required (an array of token ids)")
+        }
+        let skip = try body.bool("skip_special") ?? false
+        ex.respond(.object([("text", .string(tokenizer.decode(ids, skipSpecial: skip)))]))
+    }
+}

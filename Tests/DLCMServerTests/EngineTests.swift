@@ -1,0 +1,51 @@
+import DLCMEngine
+import DLCMRuntime
+import Foundation
+import Testing
+
+/// The engine without HTTP.
+@Suite struct EngineTests {
+    /// Sampled (T = 0.8) sequences submitted at once, so that prefills and decodes share steps,
+    /// produce the tokens each produces alone. (The schedule is deterministic here, unlike over
+    /// sockets, where arrival order changes batch shapes; see BatchInvarianceTests.)
+    @Test func sampledSequencesTogetherMatchSoloRuns() throws {
+        let bundle = try ModelBundle(directory: fixtureDirectory, threads: 1)
+        let engine = Engine(bundle: bundle)
+        try engine.start()
+        defer { engine.stop() }
+        let texts = ["Hello", "The engine", "One, two, three", "def greet(name):", "café", "It was a bright"]
+        func run(_ idx: [Int], temp: Float) throws -> [Int: [Int32]] {
+            let out = EngineTestBox()
+            var reqs: [EngineRequest] = []
+            for i in idx {
+                var p = GenerationParameters()
+                p.maxTokens = 40; p.ignoreEOS = true; p.sampling.temperature = temp; p.sampling.seed = UInt64(100 + i)
+                reqs.append(EngineRequest(prompt: [0] + bundle.tokenizer.encode(texts[i], parseSpecial: false), parameters: p) { e in
+                    if case .token(let t) = e { out.add(i, t.token.token) }
+                    if case .finished = e { out.done() }
+                })
+            }
+            try engine.submit(reqs)
+            while out.finishedCount < idx.count { usleep(1000) }
+            return out.snapshot
+        }
+        var solo: [Int: [Int32]] = [:]
+        for i in 0..<6 { solo[i] = try run([i], temp: 0.8)[i] }
+        let together = try run(Array(0..<6), temp: 0.8)
+        for i in 0..<6 {
+            #expect(solo[i]?.count == 40)
+            #expect(together[i] == solo[i], "sequence \(i)")
+        }
+        #expect(engine.metrics.snapshot.batchSize.counts.dropFirst(3).reduce(0, +) > 0)   // batches of 5+ happened
+    }
+}
+
+final class EngineTestBox: @unchecked Sendable {
+    let lock = NSLock()
+    var tokens: [Int: [Int32]] = [:]
+    var finished = 0
+    func add(_ i: Int, _ t: Int32) { lock.lock(); tokens[i, default: []].append(t); lock.unlock() }
+    func done() { lock.lock(); finished += 1; lock.unlock() }
+    var finishedCount: Int { lock.withLock { finished } }
+    var snapshot: [Int: [Int32]] { lock.withLock { tokens } }
+}

@@ -1,0 +1,133 @@
+import DLCMEngine
+import Foundation
+import Testing
+
+@Suite struct StreamingTests {
+    @Test func clientDisconnectCancelsTheSequence() throws {
+        let s = try TestServer(engine: .init(minimumStepSeconds: 0.005))
+        let client = try TestClient(port: s.port)
+        try client.request("POST", "/v1/completions", body: Array(#"{"prompt":"Hello","max_tokens":400,"ignore_eos":true,"stream":true}"#.utf8))
+        #expect(try client.readHead().status == 200)
+        _ = try client.readChunk()   // a first event arrived: the sequence is running
+        #expect(s.engine.metrics.snapshot.running == 1)
+        client.close()
+        #expect(s.waitFor { s.engine.metrics.snapshot.cancelled == 1 && s.engine.metrics.snapshot.running == 0 })
+        #expect(s.engine.metrics.snapshot.kvCacheBytes == 0)
+        let metrics = try s.call("GET", "/metrics").text
+        #expect(metrics.contains("dlcm_cancelled_requests_total 1"))
+        #expect(metrics.contains("dlcm_running_sequences 0"))
+        #expect(metrics.contains(#"dlcm_http_requests_total{route="/v1/completions",status="499"} 1"#))
+    }
+
+    @Test func disconnectMidPrefillCancels() throws {
+        // A 4-token prefill chunk and 50 ms steps: a 320-token prompt takes ~4 s to read.
+        let s = try TestServer(engine: .init(prefillChunk: 4, minimumStepSeconds: 0.05))
+        let client = try TestClient(port: s.port)
+        let prompt = String(repeating: "The quick brown fox. ", count: 20)
+        try client.request("POST", "/v1/completions", body: Array("{\"prompt\":\(jsonString(prompt)),\"max_tokens\":5}".utf8))
+        #expect(s.waitFor { s.engine.metrics.snapshot.running == 1 && s.engine.metrics.snapshot.promptTokens > 0 })
+        client.close()
+        #expect(s.waitFor(seconds: 1) { s.engine.metrics.snapshot.cancelled == 1 && s.engine.metrics.snapshot.running == 0 })
+    }
+
+    @Test func disconnectWhileNChoicesShareAPrefill() throws {
+        // n = 4: one sequence reads the prompt, three wait to fork it; all four go with the client.
+        let s = try TestServer(engine: .init(prefillChunk: 4, minimumStepSeconds: 0.05))
+        let client = try TestClient(port: s.port)
+        let prompt = String(repeating: "The quick brown fox. ", count: 20)
+        try client.request("POST", "/v1/completions", body: Array("{\"prompt\":\(jsonString(prompt)),\"max_tokens\":5,\"n\":4}".utf8))
+        #expect(s.waitFor { s.engine.metrics.snapshot.running == 1 && s.engine.metrics.snapshot.promptTokens > 0 })
+        client.close()
+        #expect(s.waitFor(seconds: 1) { s.engine.metrics.snapshot.cancelled == 4 && s.engine.metrics.snapshot.running == 0 })
+        // Nothing leaked: the whole capacity is free again.
+        #expect(try s.post("/v1/completions", "{\"prompt\":\"a\",\"n\":8,\"max_tokens\":1}").status == 200)
+    }
+
+    @Test func keepAliveDuringLongPrefill() throws {
+        let s = try TestServer(engine: .init(prefillChunk: 8, minimumStepSeconds: 0.02), api: APIConfigurationForTests.short)
+        let prompt = String(repeating: "Hello there. ", count: 20)
+        let r = try s.post("/v1/completions", "{\"prompt\":\(jsonString(prompt)),\"max_tokens\":2,\"stream\":true}")
+        #expect(r.status == 200)
+        #expect(r.text.hasPrefix(": keep-alive\n\n"))
+        #expect(r.events.last == "[DONE]")
+    }
+
+    @Test func decodeKeepsFlowingDuringAnotherPrefill() throws {
+        // Stream A decodes while B's long prompt is read in chunks: A's tokens keep coming.
+        let s = try TestServer(engine: .init(prefillChunk: 4, minimumStepSeconds: 0.01))
+        let a = try TestClient(port: s.port)
+        try a.request("POST", "/v1/completions", body: Array(#"{"prompt":"A","max_tokens":60,"ignore_eos":true,"stream":true}"#.utf8))
+        #expect(try a.readHead().status == 200)
+        _ = try a.readChunk()
+        let b = try TestClient(port: s.port)
+        let prompt = String(repeating: "The quick brown fox. ", count: 20)
+        try b.request("POST", "/v1/completions", body: Array("{\"prompt\":\(jsonString(prompt)),\"max_tokens\":1}".utf8))
+        var events = 0
+        #expect(s.waitFor { s.engine.metrics.snapshot.running == 2 })
+        let prefillStart = s.engine.metrics.snapshot.promptTokens
+        while events < 10, let chunk = try a.readChunk() { if !chunk.isEmpty { events += 1 } }
+        // B was still being prefilled while A produced 10 events.
+        #expect(s.engine.metrics.snapshot.promptTokens - prefillStart < UInt64(sharedBundle.tokenizer.encode(prompt, parseSpecial: false).count))
+        #expect(events == 10)
+        #expect(s.engine.metrics.snapshot.batchSize.count > 0)
+    }
+}
+
+@Suite struct ConcurrencyTests {
+    /// Greedy, so that the ~1e-7 logit differences between batch shapes (see
+    /// BatchInvarianceTests) cannot flip a sampled token; each stream still has its own seed.
+    @Test func simultaneousStreamsMatchTheirSoloRuns() throws {
+        let s = try TestServer()
+        let prompts = ["Hello", "The engine", "One, two, three", "def greet(name):", "café", "It was a bright"]
+        let bodies = prompts.enumerated().map { i, p in
+            "{\"prompt\":\(jsonString(p)),\"max_tokens\":40,\"seed\":\(100 + i),\"temperature\":0,\"ignore_eos\":true,\"stream\":true}"
+        }
+        let solo = try bodies.map { try s.completionText($0) }
+        // All at once: send every request, then read every stream.
+        let clients = try bodies.map { body -> TestClient in
+            let c = try TestClient(port: s.port)
+            try c.request("POST", "/v1/completions", body: Array(body.utf8))
+            return c
+        }
+        #expect(s.waitFor { s.engine.metrics.snapshot.batchSize.counts.dropFirst().reduce(0, +) > 0 })
+        let together = try clients.map { c -> String in
+            let r = try c.readResponse()
+            #expect(r.events.last == "[DONE]")
+            return r.eventObjects.compactMap { ($0["choices"] as? [[String: Any]])?.first?["text"] as? String }.joined()
+        }
+        #expect(together == solo)
+    }
+
+    /// Sampled: six prompts in one request join the batch together (a fixed schedule), and each
+    /// choice is what that prompt gives alone with the same seed.
+    @Test func sampledBatchRequestMatchesSoloRequests() throws {
+        let s = try TestServer()
+        let prompts = ["Hello", "The engine", "One, two, three", "def greet(name):", "café", "It was a bright"]
+        let list = "[" + prompts.map(jsonString).joined(separator: ",") + "]"
+        let r = try s.post("/v1/completions", "{\"prompt\":\(list),\"max_tokens\":40,\"seed\":7,\"temperature\":0.8,\"ignore_eos\":true}")
+        let together = try #require(r.json["choices"] as? [[String: Any]]).compactMap { $0["text"] as? String }
+        let solo = try prompts.map { try s.completionText("{\"prompt\":\(jsonString($0)),\"max_tokens\":40,\"seed\":7,\"temperature\":0.8,\"ignore_eos\":true}") }
+        #expect(together == solo)
+    }
+
+    /// More requests than batch slots: they queue, all complete, and the engine ends empty (no
+    /// leaked slot: a full-capacity request is accepted afterwards).
+    @Test func moreRequestsThanSlotsAllComplete() throws {
+        var api = APIConfigurationForTests.short
+        api.maxChoices = 32
+        let s = try TestServer(engine: .init(maxRunning: 4, maxWaiting: 28), api: api)
+        let clients = try (0..<32).map { i -> TestClient in
+            let c = try TestClient(port: s.port)
+            let stream = i % 2 == 0 ? "true" : "false"
+            try c.request("POST", "/v1/completions", body: Array("{\"prompt\":\"Hi \(i)\",\"max_tokens\":12,\"seed\":\(i),\"ignore_eos\":true,\"stream\":\(stream)}".utf8))
+            return c
+        }
+        for c in clients { #expect(try c.readResponse().status == 200) }
+        #expect(s.waitFor { s.engine.metrics.snapshot.running == 0 && s.engine.metrics.snapshot.waiting == 0 })
+        #expect(s.engine.metrics.snapshot.finished == 32)
+        #expect(s.engine.metrics.snapshot.batchSize.counts[2] > 0)   // batches of 3-4 happened
+        // Exactly the whole capacity (4 running + 28 waiting): accepted only if nothing leaked.
+        #expect(try s.post("/v1/completions", #"{"prompt":"a","n":32,"max_tokens":1}"#).status == 200)
+        #expect(try s.post("/v1/completions", #"{"prompt":"a","n":32,"max_tokens":1}"#).status == 200)
+    }
+}

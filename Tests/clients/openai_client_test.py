@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""The server against a client nobody here wrote: the official `openai` package.
+
+  python3 Tests/clients/openai_client_test.py                 # starts `dlcm serve` on the fixture
+  python3 Tests/clients/openai_client_test.py --url http://127.0.0.1:8080/v1
+
+Non-streaming and streaming completions, usage, seed determinism, a stop string and an error
+status, asserted. Exits non-zero on any failure.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+import openai
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+FIXTURE = os.path.join(ROOT, "Tests", "DLCMServerTests", "Resources", "tiny-served")
+
+
+def start_server(binary: str):
+    proc = subprocess.Popen([binary, "serve", "--model", FIXTURE, "--port", "0", "--threads", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        m = re.search(r"on (http://[\d.]+:\d+)", line)
+        if m:
+            return proc, m.group(1) + "/v1"
+    proc.kill()
+    sys.exit(f"server did not start: {line!r}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", help="base URL of a running server (…/v1); default: start one")
+    ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "debug", "dlcm"))
+    args = ap.parse_args()
+    proc = None
+    url = args.url
+    if not url:
+        proc, url = start_server(args.binary)
+    try:
+        client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0, timeout=30)
+        model = client.models.list().data[0].id
+
+        # Non-streaming.
+        r = client.completions.create(model=model, prompt="Hello, world", max_tokens=16, seed=7,
+                                      temperature=0.8, extra_body={"ignore_eos": True})
+        assert r.object == "text_completion", r
+        assert len(r.choices) == 1 and r.choices[0].finish_reason == "length", r.choices
+        assert r.usage.completion_tokens == 16 and r.usage.total_tokens == r.usage.prompt_tokens + 16, r.usage
+        text = r.choices[0].text
+
+        # Streaming, same seed: the same text, assembled from the events; usage at the end.
+        chunks = list(client.completions.create(model=model, prompt="Hello, world", max_tokens=16, seed=7,
+                                                temperature=0.8, stream=True, stream_options={"include_usage": True},
+                                                extra_body={"ignore_eos": True}))
+        streamed = "".join(c.choices[0].text for c in chunks if c.choices)
+        assert streamed == text, (streamed, text)
+        assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["length"]
+        assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 16, chunks[-1]
+
+        # n > 1, echo, logprobs.
+        r = client.completions.create(model=model, prompt="The engine", max_tokens=4, n=2, echo=True, logprobs=2, seed=1)
+        assert len(r.choices) == 2 and all(c.text.startswith("The engine") for c in r.choices), r.choices
+        assert all(len(c.logprobs.tokens) == len(c.logprobs.token_logprobs) for c in r.choices)
+
+        # Errors surface as the library's exception types.
+        try:
+            client.completions.create(model=model, prompt="x", max_tokens=100000)
+            raise AssertionError("max_tokens over the limit was accepted")
+        except openai.BadRequestError as e:
+            assert e.status_code == 400 and e.body.get("param") == "max_tokens", e.body
+        try:
+            client.completions.create(model="no-such-model", prompt="x")
+            raise AssertionError("unknown model was accepted")
+        except openai.NotFoundError:
+            pass
+        print("openai client test: ok")
+    finally:
+        if proc:
+            # SIGTERM drains and exits cleanly.
+            proc.terminate()
+            code = proc.wait(timeout=30)
+            rest = proc.stdout.read()
+            if code != 0 or "stopped" not in rest:
+                print(f"server exit {code}: {rest!r}")
+                return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
