@@ -41,7 +41,7 @@ struct ServeCommand: ParsableCommand {
         func pick<T: LosslessStringConvertible>(_ value: T?, _ name: String, _ fallback: T) -> T {
             value ?? env["DLCM_" + name].flatMap(T.init) ?? fallback
         }
-        let modelPath = env["DLCM_MODEL"].map { options.model == "weights/dlcm-5m-debian" ? $0 : options.model } ?? options.model
+        let modelPath = env["DLCM_MODEL"].map { options.model == "weights/dlcm-7m-debian" ? $0 : options.model } ?? options.model
         let threads = options.threads ?? env["DLCM_THREADS"].flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount
         let bundle = try ModelBundle(directory: URL(fileURLWithPath: modelPath), threads: threads)
 

@@ -1,7 +1,7 @@
 """Write and read the checkpoint format the Swift runtime serves (weights/FORMAT.md):
 config.json + model.safetensors (+ tokenizer.json), tensor names as in the model document §10.
 
-  python3 weights/recipe/export.py weights/recipe/runs/dlcm/checkpoint.pt weights/dlcm-5m-debian
+  python3 weights/recipe/export.py weights/recipe/runs/dlcm/checkpoint.pt weights/dlcm-7m-debian
 """
 from __future__ import annotations
 

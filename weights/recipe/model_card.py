@@ -1,6 +1,6 @@
 """Write a checkpoint's model card (README.md) from the training runs' own outputs.
 
-  python3 weights/recipe/model_card.py weights/dlcm-5m-debian \
+  python3 weights/recipe/model_card.py weights/dlcm-7m-debian \
       --dlcm weights/recipe/runs/dlcm --dense weights/recipe/runs/dense
 
 Every figure comes from result.json (written by train.py at the end of a run), data/stats.json
@@ -199,12 +199,11 @@ so inference draws fewer boundaries than training did (the tokens-per-concept co
 ```sh
 pip install torch tokenizers safetensors numpy
 python3 weights/recipe/data.py
-python3 weights/recipe/train.py --model dlcm  --no-compile --steps {rd['steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dlcm
-python3 weights/recipe/train.py --model dense --no-compile --steps {rn['steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dense
-python3 weights/recipe/export.py weights/recipe/runs/dlcm/checkpoint.pt weights/{name}
-python3 weights/recipe/make_vectors.py shipped weights/{name}
-python3 weights/recipe/model_card.py weights/{name} --dlcm weights/recipe/runs/dlcm --dense weights/recipe/runs/dense
+python3 weights/recipe/train.py --model dlcm  --no-compile --steps {rd['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dlcm
+python3 weights/recipe/train.py --model dense --no-compile --steps {rn['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dense
+NAME={name} bash weights/recipe/finalize.sh   # eval both, export, reference vectors, this card
 ```
+The two runs were trained side by side with the same seed, so they read the same token stream.
 """
     open(os.path.join(args.model_dir, "README.md"), "w").write(card)
     print(card)
