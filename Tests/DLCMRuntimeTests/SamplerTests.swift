@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import DLCMRuntime
+
+/// Each sampling control changes the draw the way its definition says.
+@Suite struct SamplerTests {
+    let logits: [Float] = [2.0, 1.0, 0.5, 0.0, -1.0, 3.0]   // argmax = 5, then 0, 1, 2, 3, 4
+
+    func draws(_ p: SamplingParameters, _ n: Int = 2000, logits: [Float]? = nil) -> [Int32: Int] {
+        var s = Sampler(p)
+        var counts = [Int32: Int]()
+        for _ in 0..<n { counts[s.sample(logits ?? self.logits), default: 0] += 1 }
+        return counts
+    }
+
+    @Test func greedyIsArgmax() {
+        var p = SamplingParameters(); p.temperature = 0
+        #expect(draws(p, 50) == [5: 50])
+    }
+
+    @Test func sameSeedSameDraws() {
+        var p = SamplingParameters(); p.seed = 42
+        var a = Sampler(p), b = Sampler(p)
+        let x = (0..<100).map { _ in a.sample(logits) }, y = (0..<100).map { _ in b.sample(logits) }
+        #expect(x == y)
+        p.seed = 43
+        var c = Sampler(p)
+        #expect((0..<100).map { _ in c.sample(logits) } != x)
+    }
+
+    @Test func temperatureOneFollowsSoftmax() {
+        var p = SamplingParameters(); p.seed = 1
+        let n = 20000
+        let counts = draws(p, n)
+        let z = logits.map { expf($0) }.reduce(0, +)
+        for (i, l) in logits.enumerated() {
+            let expected = expf(l) / z
+            #expect(abs(Double(counts[Int32(i), default: 0]) / Double(n) - Double(expected)) < 0.015)
+        }
+    }
+
+    @Test func topKKeepsOnlyK() {
+        var p = SamplingParameters(); p.topK = 2; p.seed = 2
+        #expect(Set(draws(p).keys) == [5, 0])
+    }
+
+    @Test func topPKeepsTheSmallestNucleus() {
+        // softmax: token 5 ~0.61, token 0 ~0.22: top_p 0.7 needs both, 0.5 only token 5.
+        var p = SamplingParameters(); p.seed = 3; p.topP = 0.7
+        #expect(Set(draws(p).keys) == [5, 0])
+        p.topP = 0.5
+        #expect(Set(draws(p).keys) == [5])
+    }
+
+    @Test func minPDropsUnlikelyTokens() {
+        // p(token)/p(top) = e^(l - 3): token 0 0.37, token 1 0.14, token 2 0.08.
+        var p = SamplingParameters(); p.seed = 4; p.minP = 0.1
+        #expect(Set(draws(p).keys) == [5, 0, 1])
+    }
+
+    @Test func logitBiasCanForceOrBanATokens() {
+        var p = SamplingParameters(); p.temperature = 0; p.logitBias = [4: 100]
+        #expect(draws(p, 10) == [4: 10])
+        p.logitBias = [5: -100]
+        #expect(draws(p, 10) == [0: 10])
+    }
+
+    @Test func penaltiesDiscourageRepeats() {
+        var p = SamplingParameters(); p.temperature = 0; p.frequencyPenalty = 2
+        var s = Sampler(p)
+        // Token 5 leads token 0 by 1.0: after one use a frequency penalty of 2 flips the choice.
+        #expect(s.sample(logits) == 5); s.accept(5)
+        #expect(s.sample(logits) == 0)
+        var q = SamplingParameters(); q.temperature = 0; q.repetitionPenalty = 2
+        var r = Sampler(q, prompt: [5])
+        // 3.0 / 2 = 1.5 < 2.0: the prompt's token 5 loses to token 0.
+        #expect(r.sample(logits) == 0)
+        var pp = SamplingParameters(); pp.temperature = 0; pp.presencePenalty = 1.5
+        var t = Sampler(pp)
+        t.accept(5)
+        #expect(t.sample(logits) == 0)
+    }
+
+    @Test func outOfRangeParametersAreNamed() {
+        func message(_ edit: (inout SamplingParameters) -> Void) -> String {
+            var p = SamplingParameters(); edit(&p)
+            do { try p.validate(vocabSize: 6); return "" } catch { return "\(error)" }
+        }
+        #expect(message { $0.temperature = -1 }.hasPrefix("temperature"))
+        #expect(message { $0.topP = 0 }.hasPrefix("top_p"))
+        #expect(message { $0.topK = -3 }.hasPrefix("top_k"))
+        #expect(message { $0.minP = 2 }.hasPrefix("min_p"))
+        #expect(message { $0.logitBias = [6: 1] }.hasPrefix("logit_bias"))
+        #expect(message { $0.presencePenalty = 5 }.hasPrefix("presence_penalty"))
+        #expect(message { _ in }.isEmpty)
+    }
+
+    @Test func logprobsAreTheModelDistribution() {
+        let lp = TokenLogprobs(logits: logits, token: 0, top: 2)
+        let z = logf(logits.map { expf($0) }.reduce(0, +))
+        #expect(abs(lp.logprob - (2.0 - z)) < 1e-5)
+        #expect(lp.top.map(\.token) == [5, 0])
+    }
+}
