@@ -63,12 +63,14 @@ let package = Package(
         // Glibc's module map has no <sys/epoll.h>/<sys/eventfd.h>, and accept4 needs _GNU_SOURCE.
         .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
         // HTTP/1.1 over non-blocking sockets and epoll. Knows nothing of models.
-        .target(name: "HTTPServer", dependencies: ["CEpoll"]),
+        .target(name: "HTTPServer", dependencies: ["CEpoll", "Locking"]),
+        // A pthread-mutex-guarded value (TSan sees through pthread mutexes; see Locked.swift).
+        .target(name: "Locking"),
         // Joins text and model: per-request generation (sampling, streaming text, stop strings).
-        .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Tokenization"]),
+        .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Tokenization", "Locking"]),
         // The OpenAI-compatible JSON API: routes, request parsing, SSE, metrics. Only the JSON/route
         // layer: HTTP transport in HTTPServer, scheduling in DLCMEngine.
-        .target(name: "DLCMServer", dependencies: ["HTTPServer", "DLCMEngine"]),
+        .target(name: "DLCMServer", dependencies: ["HTTPServer", "DLCMEngine", "Locking"]),
         // The command-line tool: generate, segment, bench, serve.
         .executableTarget(
             name: "dlcm",

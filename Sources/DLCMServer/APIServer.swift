@@ -1,3 +1,4 @@
+import Locking
 import DLCMEngine
 import DLCMRuntime
 import Foundation
@@ -20,7 +21,7 @@ public final class APIServer: Sendable {
     let httpMetrics = HTTPMetrics()
     let created = Int(Date().timeIntervalSince1970)
     private let draining = Atomic<Bool>(false)
-    private let server = ServerLocked<Server?>(nil)
+    private let server = Locked<Server?>(nil)
     private let httpConfiguration: ServerConfiguration
 
     public init(engine: Engine, configuration: APIConfiguration = APIConfiguration(), http: ServerConfiguration = ServerConfiguration()) {

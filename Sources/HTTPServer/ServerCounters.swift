@@ -1,3 +1,4 @@
+import Locking
 import Synchronization
 
 /// Counters the loop updates and any thread may read.

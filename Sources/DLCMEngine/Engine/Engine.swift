@@ -1,3 +1,4 @@
+import Locking
 import Dispatch
 import DLCMRuntime
 import Synchronization
@@ -44,9 +45,9 @@ public final class Engine: @unchecked Sendable {
         var inSystem = 0
         var stopping = false
     }
-    let inbox = EngineLocked(Inbox())
+    let inbox = Locked(Inbox())
     let wake = DispatchSemaphore(value: 0)
-    private let thread = EngineLocked<pthread_t?>(nil)
+    private let thread = Locked<pthread_t?>(nil)
     /// Liveness: bumped every loop iteration, busy or idle (idle waits are 100 ms at most).
     let heartbeat = Atomic<UInt64>(0)
     let iterations = Atomic<UInt64>(0)

@@ -1,3 +1,4 @@
+import Locking
 /// Counters the engine thread updates once per step or per event; readers take a snapshot.
 public struct EngineMetricsSnapshot: Sendable {
     /// Sequences submitted and not yet admitted to the batch.
@@ -27,7 +28,7 @@ public struct EngineMetricsSnapshot: Sendable {
 
 /// Thread-safe holder of the snapshot (a tiny lock: the engine holds it for a few additions).
 public final class EngineMetrics: Sendable {
-    private let state = EngineLocked(EngineMetricsSnapshot())
+    private let state = Locked(EngineMetricsSnapshot())
 
     public var snapshot: EngineMetricsSnapshot { state.withLock { $0 } }
 

@@ -1,3 +1,4 @@
+import Locking
 import DLCMEngine
 import DLCMRuntime
 import Foundation
@@ -25,7 +26,7 @@ final class CompletionJob: @unchecked Sendable {
     private var remaining: Int
     private let sse: SSEWriter?
     /// The engine requests, kept for cancelling; emptied at the end (they point back at the job).
-    private let requests = ServerLocked<[EngineRequest]>([])
+    private let requests = Locked<[EngineRequest]>([])
 
     init(server: APIServer, exchange: Exchange, request: CompletionRequest) {
         self.server = server

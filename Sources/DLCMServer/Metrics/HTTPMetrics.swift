@@ -1,3 +1,4 @@
+import Locking
 import DLCMEngine
 import DLCMRuntime
 
@@ -9,7 +10,7 @@ final class HTTPMetrics: Sendable {
         var durations: [String: Histogram] = [:]
     }
 
-    private let state = ServerLocked(Snapshot())
+    private let state = Locked(Snapshot())
 
     func record(route: String, status: Int, seconds: Double) {
         state.withLock { s in

@@ -1,3 +1,4 @@
+import Locking
 import DLCMEngine
 import DLCMRuntime
 
@@ -28,7 +29,7 @@ extension APIServer {
         let includeTokens = try body.bool("include_tokens") ?? true
         var parameters = GenerationParameters()
         parameters.maxTokens = 0
-        let result = ServerLocked<PromptResult?>(nil)
+        let result = Locked<PromptResult?>(nil)
         let request = EngineRequest(prompt: [modelConfig.eotTokenID] + tokens, parameters: parameters) { [self] event in
             switch event {
             case .prompt(let p): result.withLock { $0 = p }

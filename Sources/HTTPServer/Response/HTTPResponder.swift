@@ -1,3 +1,4 @@
+import Locking
 
 /// Called on the loop thread for each complete request. It must not block: answer at once, or
 /// keep the responder and answer later from any thread.
