@@ -9,14 +9,32 @@ extension APIServer {
         let template: String
         let methods: [String]
         let handler: RouteHandler
+        /// The template before a final `{name}` segment (the whole template when it has none),
+        /// split once here: matching runs for every route on every request.
+        let prefix: String
+        let parameterized: Bool
+
+        init(template: String, methods: [String], handler: @escaping RouteHandler) {
+            self.template = template
+            self.methods = methods
+            self.handler = handler
+            if let brace = template.utf8.firstIndex(of: UInt8(ascii: "{")) {
+                prefix = String(template[..<brace])
+                parameterized = true
+            } else {
+                prefix = template
+                parameterized = false
+            }
+        }
+
         /// POST bodies must be JSON.
         var takesJSON: Bool { methods.contains("POST") }
 
         /// Exact paths, or a final `{name}` segment matching one non-empty segment.
         func matches(_ path: String) -> Bool {
-            guard let brace = template.firstIndex(of: "{") else { return path == template }
-            let prefix = template[..<brace]
-            return path.hasPrefix(prefix) && path.count > prefix.count && !path.dropFirst(prefix.count).contains("/")
+            guard parameterized else { return path == template }
+            let rest = path.utf8.dropFirst(prefix.utf8.count)
+            return path.hasPrefix(prefix) && !rest.isEmpty && !rest.contains(UInt8(ascii: "/"))
         }
     }
 
