@@ -8,7 +8,7 @@ NAME=${NAME:-dlcm-7m-debian}
 STEP=${1:-}
 at=(); src=$R/runs/dlcm/checkpoint.pt
 if [ -n "$STEP" ]; then at=(--at-step "$STEP"); src=$R/runs/dlcm/ckpt_step$STEP.pt; fi
-common=(--eval-windows ${EVAL_WINDOWS:-96} --eval-only --seq 256 --batch 32 --steps 600 --warmup 60 --threads 2 --no-compile)
+common=(--eval-windows ${EVAL_WINDOWS:-96} --eval-only --seq 256 --batch 32 --steps ${STEPS:-1300} --warmup 60 --threads 2 --no-compile)
 python3 $R/train.py --model dlcm  "${common[@]}" "${at[@]}" --out $R/runs/dlcm  | tail -n 30
 python3 $R/train.py --model dense "${common[@]}" "${at[@]}" --out $R/runs/dense | tail -n 30
 python3 $R/export.py "$src" weights/$NAME

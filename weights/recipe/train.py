@@ -177,6 +177,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--eval-windows", type=int, default=96)
     ap.add_argument("--no-compile", action="store_true")
+    ap.add_argument("--fp32", action="store_true", help="no bf16 autocast")
     ap.add_argument("--synthetic", action="store_true", help="random tokens (speed checks only)")
     ap.add_argument("--save-every", type=int, default=300)
     ap.add_argument("--eval-only", action="store_true",
@@ -234,7 +235,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = g["base_lr"] * lr_mult
         x = stream.batch(args.batch, args.seq)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.fp32):
             r = model(x[:, :-1], sample=True)
             ce = F.cross_entropy(r["logits"].float().flatten(0, 1), x[:, 1:].flatten())
             loss = ce
