@@ -31,6 +31,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // `pause` for spin loops (no Swift spelling for it).
@@ -70,11 +71,16 @@ let package = Package(
         .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Tokenization", "Locking"]),
         // The OpenAI-compatible JSON API: routes, request parsing, SSE, metrics. Only the JSON/route
         // layer: HTTP transport in HTTPServer, scheduling in DLCMEngine.
-        .target(name: "DLCMServer", dependencies: ["HTTPServer", "DLCMEngine", "Locking"]),
+        .target(name: "DLCMServer", dependencies: [
+            "HTTPServer", "DLCMEngine", "Locking", .product(name: "Logging", package: "swift-log"),
+        ]),
         // The command-line tool: generate, segment, bench, serve.
         .executableTarget(
             name: "dlcm",
-            dependencies: ["DLCMEngine", "DLCMServer", "HTTPServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "DLCMEngine", "DLCMServer", "HTTPServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "DLCMRuntimeTests",
@@ -87,7 +93,7 @@ let package = Package(
         // End to end over real sockets, on the tiny-served fixture (Scripts/make_fixture.py).
         .testTarget(
             name: "DLCMServerTests",
-            dependencies: ["DLCMServer", "DLCMEngine", "HTTPServer"],
+            dependencies: ["DLCMServer", "DLCMEngine", "HTTPServer", .product(name: "Logging", package: "swift-log")],
             exclude: ["Resources", "Scripts"]
         ),
         .testTarget(

@@ -1,3 +1,5 @@
+import Logging
+
 /// Limits and behaviour of the API layer (HTTP limits such as the body size live in
 /// `ServerConfiguration`, engine limits in `EngineConfiguration`).
 public struct APIConfiguration: Sendable {
@@ -13,6 +15,18 @@ public struct APIConfiguration: Sendable {
     public var keepAliveInterval: Double = 5
     /// /health fails when the engine loop has not gone round for this long (seconds).
     public var stallSeconds: Double = 30
+
+    /// Keys a request must present as `Authorization: Bearer <key>`; empty = no authentication.
+    public var apiKeys = APIKeys()
+    /// Paths answered without a key (probes and scrapers).
+    public var openEndpoints: Set<String> = APIConfiguration.defaultOpenEndpoints
+    public static let defaultOpenEndpoints: Set<String> = ["/health", "/ready", "/metrics"]
+    /// Which browser origins may call the API.
+    public var cors = CORSPolicy.off
+    /// Where request lines go (one per request, at info; 5xx at error).
+    public var logger = Logger(label: "dlcm.server")
+    /// Puts prompt texts in request log lines. Off by default: prompts may hold private data.
+    public var logPrompts = false
 
     public init() {}
 }

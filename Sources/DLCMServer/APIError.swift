@@ -38,6 +38,19 @@ struct APIError: Error, Sendable {
         status: .tooManyRequests, message: "the server is at capacity; retry later", type: "rate_limit_error",
         code: "queue_full", retryAfter: 1)
 
+    /// 401 for a request without a valid `Authorization: Bearer <key>` (OpenAI's shape and code).
+    static func invalidAPIKey(presented: Bool) -> APIError {
+        APIError(status: 401,
+                 message: presented ? "Incorrect API key provided." : "Missing API key: send it as 'Authorization: Bearer <key>'.",
+                 type: "invalid_request_error", code: "invalid_api_key", headers: ["WWW-Authenticate": "Bearer"])
+    }
+
+    static func originNotAllowed(_ origin: String?) -> APIError {
+        APIError(status: 403, message: origin.map { "the origin '\($0)' may not call this API (see --cors-origins)" }
+                     ?? "a CORS preflight needs an Origin header",
+                 type: "invalid_request_error", code: "origin_not_allowed")
+    }
+
     static let draining = APIError(
         status: .serviceUnavailable, message: "the server is shutting down", type: "server_error", code: "draining", retryAfter: 5)
 

@@ -4,9 +4,11 @@ import DLCMServer
 import Dispatch
 import Foundation
 import HTTPServer
+import Logging
 
 /// Serves the OpenAI-compatible API until SIGINT/SIGTERM, then drains. Every option also reads
-/// an environment variable (DLCM_HOST, DLCM_PORT, ...) when not given on the command line.
+/// an environment variable (DLCM_HOST, DLCM_PORT, ...) when not given on the command line; a
+/// variable that does not parse stops startup (see `Settings`).
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the OpenAI-compatible HTTP API.")
 
@@ -25,67 +27,101 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds a client may take to send a request head (default 10; env DLCM_HEADER_TIMEOUT).") var headerTimeout: Double?
     @Option(name: .long, help: "Most open connections (default 1024; env DLCM_MAX_CONNECTIONS).") var maxConnections: Int?
     @Option(name: .long, help: "Model id to report (default: the checkpoint folder's name; env DLCM_MODEL_NAME).") var modelName: String?
-    @Option(name: .long, help: "Seconds to let requests finish on shutdown (default 30; env DLCM_DRAIN_TIMEOUT).") var drainTimeout: Double?
+    @Option(name: .long, help: "Seconds to let requests finish after SIGINT/SIGTERM; a second signal exits at once (default 30; env DLCM_DRAIN_TIMEOUT).") var drainTimeout: Double?
+    @OptionGroup(title: "Access") var access: AccessOptions
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
 
-    func validate() throws {
-        for (name, value, least) in [("--max-batch", maxBatch, 1), ("--max-queue", maxQueue, 0), ("--prefill-chunk", prefillChunk, 1),
-                                     ("--max-body-bytes", maxBodyBytes, 1), ("--max-tokens", maxTokens, 1), ("--max-n", maxN, 1),
-                                     ("--max-connections", maxConnections, 1)] {
-            if let value, value < least { throw ValidationError("\(name) must be at least \(least)") }
+    /// Startup failures (bad settings, broken weights, a port in use) end as one line on stderr
+    /// and a non-zero status: 2 for a setting, 1 for anything else.
+    func run() throws {
+        do {
+            try serve()
+        } catch let error as StartupError {
+            complain(error.description)
+            throw ExitCode(2)
+        } catch {
+            complain("\(error)")
+            throw ExitCode(1)
         }
-        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
     }
 
-    func run() throws {
-        let env = ProcessInfo.processInfo.environment
-        func pick<T: LosslessStringConvertible>(_ value: T?, _ name: String, _ fallback: T) -> T {
-            value ?? env["DLCM_" + name].flatMap(T.init) ?? fallback
-        }
+    private func serve() throws {
+        let settings = Settings()
+        let env = settings.environment
         let modelPath = env["DLCM_MODEL"].map { options.model == "weights/dlcm-7m-debian" ? $0 : options.model } ?? options.model
-        let threads = options.threads ?? env["DLCM_THREADS"].flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount
-        let bundle = try ModelBundle(directory: URL(fileURLWithPath: modelPath), threads: threads)
+        let threads = try settings.int(options.threads, "THREADS", ProcessInfo.processInfo.activeProcessorCount, least: 1)
 
-        let engine = Engine(bundle: bundle, configuration: EngineConfiguration(
-            maxRunning: pick(maxBatch, "MAX_BATCH", 16), maxWaiting: pick(maxQueue, "MAX_QUEUE", 64),
-            prefillChunk: pick(prefillChunk, "PREFILL_CHUNK", 128)))
+        let engineConfiguration = EngineConfiguration(
+            maxRunning: try settings.int(maxBatch, "MAX_BATCH", 16, least: 1), maxWaiting: try settings.int(maxQueue, "MAX_QUEUE", 64, least: 0),
+            prefillChunk: try settings.int(prefillChunk, "PREFILL_CHUNK", 128, least: 1))
         var api = APIConfiguration()
-        api.modelName = modelName ?? env["DLCM_MODEL_NAME"]
-        api.maxTokensLimit = pick(maxTokens, "MAX_TOKENS", api.maxTokensLimit)
-        api.maxChoices = pick(maxN, "MAX_N", api.maxChoices)
-        api.requestTimeout = pick(requestTimeout, "REQUEST_TIMEOUT", api.requestTimeout)
-        api.keepAliveInterval = pick(keepAlive, "KEEPALIVE", api.keepAliveInterval)
-        var http = ServerConfiguration(host: pick(host, "HOST", "127.0.0.1"), port: pick(port, "PORT", 8080))
-        http.limits.maxBodyBytes = pick(maxBodyBytes, "MAX_BODY_BYTES", 1 << 20)
-        http.timeouts.idle = .milliseconds(Int(1000 * pick(idleTimeout, "IDLE_TIMEOUT", 5.0)))
-        http.timeouts.header = .milliseconds(Int(1000 * pick(headerTimeout, "HEADER_TIMEOUT", 10.0)))
-        http.maxConnections = pick(maxConnections, "MAX_CONNECTIONS", http.maxConnections)
+        api.modelName = settings.string(modelName, "MODEL_NAME")
+        api.maxTokensLimit = try settings.int(maxTokens, "MAX_TOKENS", api.maxTokensLimit, least: 1)
+        api.maxChoices = try settings.int(maxN, "MAX_N", api.maxChoices, least: 1)
+        api.requestTimeout = try settings.seconds(requestTimeout, "REQUEST_TIMEOUT", api.requestTimeout)
+        api.keepAliveInterval = try settings.seconds(keepAlive, "KEEPALIVE", api.keepAliveInterval)
+        try access.apply(to: &api, settings: settings)
+        var http = ServerConfiguration(host: settings.string(host, "HOST") ?? "127.0.0.1", port: try settings.int(port, "PORT", 8080, least: 0, most: 65535))
+        http.limits.maxBodyBytes = try settings.int(maxBodyBytes, "MAX_BODY_BYTES", 1 << 20, least: 1)
+        http.timeouts.idle = .milliseconds(Int(1000 * (try settings.seconds(idleTimeout, "IDLE_TIMEOUT", 5.0))))
+        http.timeouts.header = .milliseconds(Int(1000 * (try settings.seconds(headerTimeout, "HEADER_TIMEOUT", 10.0))))
+        http.maxConnections = try settings.int(maxConnections, "MAX_CONNECTIONS", http.maxConnections, least: 1)
+        let drain = try settings.seconds(drainTimeout, "DRAIN_TIMEOUT", 30.0, orZero: true)
 
+        let log = try logging.bootstrap(settings: settings)
+        api.logPrompts = log.prompts
+        let logger = Logger(label: "dlcm.serve")
+        api.logger = Logger(label: "dlcm.server")
+
+        let bundle = try ModelBundle(directory: URL(fileURLWithPath: modelPath), threads: threads)
+        let engine = Engine(bundle: bundle, configuration: engineConfiguration)
         try engine.start()
         let server = APIServer(engine: engine, configuration: api, http: http)
-        try server.start()
+        do { try server.start() } catch { engine.stop(); throw error }
+        // Signals are taken over only now: until the server is up, SIGTERM simply ends the process.
+        let signals = ShutdownSignals(logger: logger)
         say("dlcm serve: model \(server.modelName) (\(bundle.model.config.maxSeqLen) tokens context, \(threads) threads) on http://\(http.host):\(server.port)")
-
-        // Block until SIGINT/SIGTERM, then drain: /ready turns 503, the listener closes and
-        // requests in flight finish (or are cut at the drain timeout).
-        let done = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { done.signal() }
-            source.resume()
-            sources.append(source)
+        logger.info("started", metadata: [
+            "model": .string(server.modelName), "address": .string("http://\(http.host):\(server.port)"),
+            "context": .stringConvertible(bundle.model.config.maxSeqLen), "threads": .stringConvertible(threads),
+            "max_batch": .stringConvertible(engineConfiguration.maxRunning), "api_keys": .stringConvertible(api.apiKeys.keys.count),
+            "open_endpoints": .string(api.openEndpoints.sorted().joined(separator: ",")), "cors": .string(describe(api.cors)),
+            "log_level": .string(log.level.rawValue), "log_prompts": .stringConvertible(log.prompts),
+        ])
+        if api.apiKeys.isEmpty {
+            logger.notice("authentication is off: no API keys configured (set --api-keys or --api-keys-file)")
         }
-        done.wait()
-        say("dlcm serve: draining")
-        let drained = server.drain(timeout: .milliseconds(Int(1000 * pick(drainTimeout, "DRAIN_TIMEOUT", 30.0))))
+
+        // Drain: /ready turns 503, the listener closes, and requests in flight (streams too)
+        // finish, up to the drain timeout.
+        let signal = signals.wait()
+        logger.info("draining", metadata: ["signal": .string(signal), "open_connections": .stringConvertible(server.httpCounters?.openConnections ?? 0),
+                                           "drain_timeout_s": .stringConvertible(drain)])
+        let drained = server.drain(timeout: .milliseconds(Int(1000 * drain)))
         // Engine first: sequences still running after the drain timeout end as `cancelled`, and
         // their answers are posted before the connections close.
         engine.stop()
         server.stop()
-        say("dlcm serve: stopped\(drained ? "" : " (drain timed out)")")
-        _ = sources
+        if drained {
+            logger.info("stopped")
+        } else {
+            logger.warning("stopped: drain timed out; requests still running were cut", metadata: ["drain_timeout_s": .stringConvertible(drain)])
+        }
+        _ = signals
     }
+}
+
+private func describe(_ cors: CORSPolicy) -> String {
+    switch cors {
+    case .off: "off"
+    case .anyOrigin: "*"
+    case .origins(let set): set.sorted().joined(separator: ",")
+    }
+}
+
+/// One line on stderr for a startup failure.
+private func complain(_ message: String) {
+    FileHandle.standardError.write(Data("dlcm serve: error: \(message)\n".utf8))
 }
 
 /// A line on stdout, unbuffered (scripts wait for the "on http://" line).

@@ -25,6 +25,7 @@ final class CompletionJob: @unchecked Sendable {
     private(set) var choices: [Choice]
     private var remaining: Int
     private let sse: SSEWriter?
+    private var sawToken = false
     /// The engine requests, kept for cancelling; emptied at the end (they point back at the job).
     private let requests = Locked<[EngineRequest]>([])
 
@@ -35,6 +36,11 @@ final class CompletionJob: @unchecked Sendable {
         choices = Array(repeating: Choice(), count: request.prompts.count * request.n)
         remaining = choices.count
         sse = request.stream ? SSEWriter(exchange: exchange, keepAliveSeconds: server.configuration.keepAliveInterval) : nil
+        let logPrompts = server.configuration.logPrompts
+        exchange.note { log in
+            log.promptTokens = request.prompts.reduce(0) { $0 + $1.tokens.count }
+            if logPrompts { log.prompts = request.prompts.map(\.text) }
+        }
     }
 
     func setRequests(_ r: [EngineRequest]) { requests.withLock { $0 = r } }
@@ -52,6 +58,11 @@ final class CompletionJob: @unchecked Sendable {
                 sse.event(chunk([choiceJSON(i, text: prompt.text, logprobs: lp, finish: nil, extra: nil)]))
             }
         case .token(let t):
+            if !sawToken {
+                sawToken = true
+                let now = monotonicNanoseconds()
+                exchange.note { $0.firstTokenNanos = now }
+            }
             choices[i].text += t.token.text
             choices[i].tokens.append(t.token.token)
             choices[i].logprobs.append(t.token.logprobs)
@@ -87,6 +98,7 @@ final class CompletionJob: @unchecked Sendable {
         remaining -= 1
         guard remaining == 0 else { return }
         setRequests([])
+        noteOutcome()
         if let failure = choices.compactMap(\.error).first {
             let error = APIError.internalError("generation failed: \(failure)")
             if let sse { sse.fail(error) } else { exchange.respond(error) }
@@ -101,6 +113,17 @@ final class CompletionJob: @unchecked Sendable {
             sse.finish()
         } else {
             exchange.respond(response)
+        }
+    }
+
+    /// Tokens generated and why the choices ended ("stop", or "length,stop" when they differ).
+    private func noteOutcome() {
+        let completion = choices.reduce(0) { $0 + ($1.stats?.completionTokens ?? $1.tokens.count) }
+        var reasons: [String] = []
+        for c in choices { if let r = c.finish?.rawValue, !reasons.contains(r) { reasons.append(r) } }
+        exchange.note { log in
+            log.completionTokens = completion
+            log.finishReason = reasons.isEmpty ? nil : reasons.sorted().joined(separator: ",")
         }
     }
 }

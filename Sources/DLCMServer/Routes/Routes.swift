@@ -51,15 +51,31 @@ extension APIServer {
     ]
 
     /// The HTTP handler: runs on the event loop thread, so routes only parse, check and hand work
-    /// to the engine; nothing here blocks.
+    /// to the engine; nothing here blocks. Order: CORS preflight (no key needed, as browsers send
+    /// none), then the API key (before 404, so the route table is not probed without a key), then
+    /// routing, method and media type.
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
         let path = String(request.path)
-        guard let route = Self.routes.first(where: { $0.matches(path) }) else {
-            Exchange(request: request, responder: responder, route: "unmatched", metrics: httpMetrics)
-                .respond(.notFound("no route for \(request.method) \(path)"))
+        let route = Self.routes.first { $0.matches(path) }
+        let id = RequestID.resolve(request.headers["X-Request-Id"])
+        var common: HTTPHeaders = ["X-Request-Id": id]
+        for field in configuration.cors.responseHeaders(origin: request.headers["Origin"]) { common.add(name: field.name, value: field.value) }
+        let exchange = Exchange(request: request, responder: responder, route: route?.template ?? "unmatched", id: id,
+                                commonHeaders: common, metrics: httpMetrics, logger: configuration.logger)
+        if request.method == "OPTIONS", configuration.cors.isEnabled, let route {
+            preflight(exchange, methods: route.methods)
             return
         }
-        let exchange = Exchange(request: request, responder: responder, route: route.template, metrics: httpMetrics)
+        guard configuration.apiKeys.isEmpty || configuration.openEndpoints.contains(path)
+            || configuration.apiKeys.accepts(authorization: request.headers["Authorization"])
+        else {
+            exchange.respond(.invalidAPIKey(presented: request.headers.contains("Authorization")))
+            return
+        }
+        guard let route else {
+            exchange.respond(.notFound("no route for \(request.method) \(path)"))
+            return
+        }
         guard route.methods.contains(request.method) else {
             exchange.respond(.methodNotAllowed(request.method, allow: route.methods))
             return
@@ -78,5 +94,15 @@ extension APIServer {
         } catch {
             exchange.respond(.internalError("\(error)"))
         }
+    }
+
+    /// A CORS preflight: 204 with the allowed methods and headers for an allowed origin; 403
+    /// with no CORS header otherwise, so the browser blocks the real request.
+    private func preflight(_ exchange: Exchange, methods: [String]) {
+        guard let origin = exchange.request.headers["Origin"], configuration.cors.allows(origin) else {
+            exchange.respond(.originNotAllowed(exchange.request.headers["Origin"]))
+            return
+        }
+        exchange.respond(status: .noContent, headers: configuration.cors.preflightHeaders(methods: methods), body: [])
     }
 }

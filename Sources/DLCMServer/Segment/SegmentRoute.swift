@@ -24,6 +24,11 @@ extension APIServer {
         }
         // The router's probabilities depend only on the encoder, never on where concepts were cut,
         // so re-cutting them at another threshold shows exactly what that threshold would do.
+        let logged = configuration.logPrompts ? try body.string("text") ?? body.string("input") : nil
+        ex.note { log in
+            log.promptTokens = tokens.count
+            if let logged { log.prompts = [logged] }
+        }
         let threshold = try body.float("threshold") ?? modelConfig.threshold
         guard threshold > 0, threshold <= 1 else { throw APIError.invalid("threshold", "must be in (0, 1]") }
         let includeTokens = try body.bool("include_tokens") ?? true

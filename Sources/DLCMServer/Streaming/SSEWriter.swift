@@ -35,6 +35,7 @@ final class SSEWriter {
 
     /// An error: its own response if nothing was sent yet, else an error event; then the end.
     func fail(_ error: APIError) {
+        exchange.note { $0.error = error.message }
         guard started else {
             done = true
             exchange.respond(error)
