@@ -93,7 +93,7 @@ let package = Package(
         // End to end over real sockets, on the tiny-served fixture (Scripts/make_fixture.py).
         .testTarget(
             name: "DLCMServerTests",
-            dependencies: ["DLCMServer", "DLCMEngine", "HTTPServer", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DLCMServer", "DLCMEngine", "HTTPServer", "Locking", .product(name: "Logging", package: "swift-log")],
             exclude: ["Resources", "Scripts"]
         ),
         .testTarget(
