@@ -10,7 +10,18 @@ import Logging
 /// an environment variable (DLCM_HOST, DLCM_PORT, ...) when not given on the command line; a
 /// variable that does not parse stops startup (see `Settings`).
 struct ServeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the OpenAI-compatible HTTP API.")
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the OpenAI-compatible HTTP API.",
+        discussion: """
+            Every option also reads DLCM_<NAME> from the environment when not given as a flag \
+            (--model: DLCM_MODEL, --threads: DLCM_THREADS, --max-batch: DLCM_MAX_BATCH, ...). A variable \
+            that does not parse, a value out of range, an unreadable or empty key file or broken \
+            weights stop startup with one line on stderr: exit status 2 for a setting, 1 otherwise.
+
+            SIGINT/SIGTERM drain: /ready turns 503, the listener closes, requests and streams in \
+            flight finish (up to --drain-timeout), then exit 0. A second signal exits at once with \
+            128 + the signal (130 for SIGINT, 143 for SIGTERM).
+            """)
 
     @OptionGroup var options: ModelOptions
     @Option(name: .long, help: "Address to bind (default 127.0.0.1; env DLCM_HOST).") var host: String?

@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+
+/// `dlcm serve` refuses bad configuration and broken weights with one line on stderr and a
+/// non-zero exit status (2 for a setting, 1 for anything else), before binding anything.
+@Suite struct ServeStartupTests {
+    static func refusal(_ arguments: [String], _ environment: [String: String] = [:]) throws -> (status: Int32?, lines: [String]) {
+        // Port 0 (any free one) unless the case sets DLCM_PORT: a setting that wrongly passes
+        // starts a server, which then fails the status check instead of clashing on 8080.
+        let p = try ServeProcess(["serve"] + arguments, environment: ["DLCM_PORT": "0"].merging(environment) { $1 })
+        let status = p.waitForExit(seconds: 60)
+        if status == nil { p.signal(SIGKILL) }
+        return (status, p.errorLines)
+    }
+
+    @Test(arguments: [
+        ([String](), ["DLCM_PORT": "abc"], "DLCM_PORT=abc"),
+        ([], ["DLCM_PORT": "70000"], "--port / DLCM_PORT"),
+        ([], ["DLCM_MAX_BATCH": "0"], "--max-batch / DLCM_MAX_BATCH"),
+        ([], ["DLCM_MAX_QUEUE": "-1"], "--max-queue / DLCM_MAX_QUEUE"),
+        ([], ["DLCM_THREADS": "two"], "DLCM_THREADS=two"),
+        ([], ["DLCM_REQUEST_TIMEOUT": "soon"], "DLCM_REQUEST_TIMEOUT=soon"),
+        ([], ["DLCM_IDLE_TIMEOUT": "nan"], "--idle-timeout / DLCM_IDLE_TIMEOUT"),
+        ([], ["DLCM_DRAIN_TIMEOUT": "-1"], "--drain-timeout / DLCM_DRAIN_TIMEOUT"),
+        ([], ["DLCM_LOG_LEVEL": "loud"], "DLCM_LOG_LEVEL=loud"),
+        (["--log-level", "verbose"], [:], "--log-level=verbose"),
+        (["--log-format", "xml"], [:], "--log-format=xml"),
+        ([], ["DLCM_LOG_PROMPTS": "maybe"], "DLCM_LOG_PROMPTS=maybe"),
+        (["--api-keys-file", "/nonexistent/keys.txt"], [:], "/nonexistent/keys.txt"),
+        ([], ["DLCM_CORS_ORIGINS": "example.com"], "example.com"),
+        (["--open-endpoints", "health"], [:], "--open-endpoints"),
+        (["--api-keys", "two words"], [:], "API key"),
+    ])
+    func badSettingIsRefused(arguments: [String], environment: [String: String], mentions: String) throws {
+        let (status, lines) = try Self.refusal(arguments, environment)
+        #expect(status == 2)
+        #expect(lines.count == 1, "\(lines)")
+        #expect(lines.first?.hasPrefix("dlcm serve: error: ") == true)
+        #expect(lines.first?.contains(mentions) == true, "\(lines)")
+    }
+
+    @Test func emptyKeyFileIsRefused() throws {
+        let file = try temporaryFile("# keys go here\n\n")
+        let (status, lines) = try Self.refusal(["--api-keys-file", file])
+        #expect(status == 2)
+        #expect(lines == ["dlcm serve: error: the API key file \(file) holds no key"])
+        // The variable form is read the same way.
+        #expect(try Self.refusal([], ["DLCM_API_KEYS_FILE": file]).lines == lines)
+    }
+
+    @Test func brokenWeightsAreRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dlcm-broken-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["config.json", "tokenizer.json"] {
+            try FileManager.default.copyItem(at: fixtureDirectory.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+        }
+        let weights = try Data(contentsOf: fixtureDirectory.appendingPathComponent("model.safetensors"))
+        try weights.prefix(weights.count / 2).write(to: dir.appendingPathComponent("model.safetensors"))
+        let (status, lines) = try Self.refusal(["--model", dir.path])
+        #expect(status == 1)
+        #expect(lines.count == 1, "\(lines)")
+        #expect(lines.first?.hasPrefix("dlcm serve: error: ") == true)
+
+        let missing = try Self.refusal(["--model", dir.appendingPathComponent("nope").path])
+        #expect(missing.status == 1)
+        #expect(missing.lines.count == 1 && missing.lines[0].contains("config.json"), "\(missing.lines)")
+    }
+
+    @Test func portInUseIsRefused() throws {
+        let first = try ServeProcess(["serve", "--port", "0"])
+        let port = try first.waitForPort()
+        let (status, lines) = try Self.refusal([], ["DLCM_PORT": String(port)])
+        #expect(status == 1)
+        #expect(lines.count == 1 && lines[0].hasPrefix("dlcm serve: error: "), "\(lines)")
+        first.signal(SIGTERM)
+        #expect(first.waitForExit(seconds: 30) == 0)
+    }
+
+    @Test func startupLinesAndAuthNotice() throws {
+        let open = try ServeProcess(["serve", "--port", "0"])
+        _ = try open.waitForPort()
+        #expect(ServeProcess.eventually(seconds: 5) { open.standardError.contains("notice authentication is off") })
+        #expect(open.errorLines.first?.contains(" info started ") == true)
+        open.signal(SIGTERM)
+        #expect(open.waitForExit(seconds: 30) == 0)
+        #expect(open.errorLines.last?.hasSuffix(" info stopped") == true, "\(open.errorLines)")
+
+        let file = try temporaryFile("sk-file\n")
+        let keyed = try ServeProcess(["serve", "--port", "0", "--log-format", "json"], environment: ["DLCM_API_KEYS": "sk-a,sk-b", "DLCM_API_KEYS_FILE": file])
+        let port = try keyed.waitForPort()
+        #expect(try TestClient.get(port: port, "/v1/models", authorization: "Bearer sk-file").status == 200)
+        #expect(try TestClient.get(port: port, "/v1/models", authorization: "Bearer sk-a").status == 200)
+        #expect(try TestClient.get(port: port, "/v1/models").status == 401)
+        keyed.signal(SIGTERM)
+        #expect(keyed.waitForExit(seconds: 30) == 0)
+        let started = try #require(keyed.errorLines.first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(started.utf8)) as? [String: Any])
+        #expect(object["msg"] as? String == "started")
+        #expect(object["api_keys"] as? Int == 3)
+        #expect(!keyed.standardError.contains("authentication is off"))
+        #expect(!keyed.standardError.contains("sk-"))   // keys never reach the log
+    }
+
+    @Test func helpDocumentsEveryOptionAndVariable() throws {
+        let p = try ServeProcess(["serve", "--help"])
+        #expect(p.waitForExit(seconds: 30) == 0)
+        let help = p.standardOutput
+        for name in ["HOST", "PORT", "MAX_BATCH", "MAX_QUEUE", "PREFILL_CHUNK", "MAX_BODY_BYTES", "MAX_TOKENS", "MAX_N",
+                     "REQUEST_TIMEOUT", "KEEPALIVE", "IDLE_TIMEOUT", "HEADER_TIMEOUT", "MAX_CONNECTIONS", "MODEL_NAME",
+                     "DRAIN_TIMEOUT", "API_KEYS", "API_KEYS_FILE", "OPEN_ENDPOINTS", "CORS_ORIGINS", "LOG_LEVEL",
+                     "LOG_FORMAT", "LOG_PROMPTS", "MODEL", "THREADS"] {
+            #expect(help.contains("DLCM_\(name)"), "DLCM_\(name)")
+        }
+        for flag in ["--api-keys", "--api-keys-file", "--open-endpoints", "--cors-origins", "--log-level", "--log-format", "--log-prompts", "--drain-timeout"] {
+            #expect(help.contains(flag), "\(flag)")
+        }
+    }
+}
+
+extension TestClient {
+    /// One GET on a fresh connection.
+    static func get(port: Int, _ path: String, authorization: String? = nil) throws -> TestResponse {
+        let client = try TestClient(port: port)
+        try client.request("GET", path, headers: authorization.map { [("Authorization", $0)] } ?? [])
+        return try client.readResponse()
+    }
+}
