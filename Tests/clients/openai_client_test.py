@@ -20,8 +20,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURE = os.path.join(ROOT, "Tests", "DLCMServerTests", "Resources", "tiny-served")
 
 
-def start_server(binary: str):
-    proc = subprocess.Popen([binary, "serve", "--model", FIXTURE, "--port", "0", "--threads", "1"],
+def start_server(binary: str, *extra: str):
+    proc = subprocess.Popen([binary, "serve", "--model", FIXTURE, "--port", "0", "--threads", "1", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:

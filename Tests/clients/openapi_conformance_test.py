@@ -21,6 +21,12 @@ from openai_client_test import ROOT, start_server  # noqa: E402
 SPEC = yaml.safe_load(open(os.path.join(ROOT, "openapi.yaml")))
 
 
+def documented_response(path_template, method, status):
+    op = SPEC["paths"][path_template].get(method.lower())
+    r = op["responses"][str(status)] if op else SPEC["components"]["responses"]["MethodNotAllowed"]
+    return SPEC["components"]["responses"][r["$ref"].split("/")[-1]] if "$ref" in r else r
+
+
 def schema_for(path_template, method, status, content_type):
     if method.lower() not in SPEC["paths"][path_template]:
         # An undocumented method on a documented path: 405 with the error object.
@@ -61,6 +67,9 @@ def call(base, method, path, template, body=None, headers=None):
     ctype = (resp.getheader("Content-Type") or "").split(";")[0]
     what = f"{method} {path} -> {resp.status}"
     schema = schema_for(template, method, resp.status, ctype)
+    # Every header documented for this answer (X-Request-Id on all of them) is there.
+    for name in documented_response(template, method, resp.status).get("headers", {}):
+        assert resp.getheader(name), f"{what}: documented header {name} missing"
     if ctype == "application/json":
         validate(json.loads(data), schema, what)
     elif ctype == "text/event-stream":
@@ -116,12 +125,38 @@ def main():
         assert not missing, f"documented paths not exercised: {missing}"
         # 415 is documented for completions.
         assert call(base, "POST", C, C, "a=b", {"Content-Type": "application/x-www-form-urlencoded"}) == 415
-        print(f"openapi conformance test: ok ({len(checks) + 1} requests)")
-        return 0
     finally:
         if proc:
             proc.terminate()
             proc.wait(timeout=30)
+    keyed = 0 if args.url else check_api_keys(args.binary)
+    print(f"openapi conformance test: ok ({len(checks) + 1 + keyed} requests)")
+    return 0
+
+
+def check_api_keys(binary):
+    """A server with an API key: 401 (documented, with WWW-Authenticate) on every protected
+    operation without the key, the documented success with it, and the probes open."""
+    proc, base = start_server(binary, "--api-keys", "sk-conformance")
+    base = base.removesuffix("/v1")
+    key = {"Authorization": "Bearer sk-conformance"}
+    n = 0
+    try:
+        for template, ops in SPEC["paths"].items():
+            path = template.replace("{model}", "tiny-served")
+            for method, op in ops.items():
+                body = {"prompt": "a", "max_tokens": 1, "text": "a", "tokens": [40]} if method == "post" else None
+                open_path = op.get("security") == []
+                got = call(base, method.upper(), path, template, body)
+                assert got == (200 if open_path else 401), f"{method} {path} without a key: {got}"
+                got = call(base, method.upper(), path, template, body, {"Authorization": "Bearer wrong"})
+                assert got == (200 if open_path else 401), f"{method} {path} with a wrong key: {got}"
+                assert call(base, method.upper(), path, template, body, key) == 200, f"{method} {path} with the key"
+                n += 3
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return n
 
 
 if __name__ == "__main__":
