@@ -95,7 +95,7 @@ struct ServeCommand: ParsableCommand {
         logger.info("started", metadata: [
             "model": .string(server.modelName), "address": .string("http://\(http.host):\(server.port)"),
             "context": .stringConvertible(bundle.model.config.maxSeqLen), "threads": .stringConvertible(threads),
-            "max_batch": .stringConvertible(engineConfiguration.maxRunning), "api_keys": .stringConvertible(api.apiKeys.keys.count),
+            "max_batch": .stringConvertible(engineConfiguration.maxRunning), "api_keys": .stringConvertible(api.apiKeys.count),
             "open_endpoints": .string(api.openEndpoints.sorted().joined(separator: ",")), "cors": .string(describe(api.cors)),
             "log_level": .string(log.level.rawValue), "log_prompts": .stringConvertible(log.prompts),
         ])

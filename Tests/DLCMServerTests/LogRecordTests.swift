@@ -53,3 +53,22 @@ final class LinesBox: @unchecked Sendable {
     func append(_ line: String) { lock.withLock { lines.append(line) } }
     var all: [String] { lock.withLock { lines } }
 }
+
+@Suite struct LogRecordTimestampTests {
+    /// The hand-written digits against the C library's formatter, over many instants.
+    @Test func matchesStrftime() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let ms = Int64.random(in: 0..<4_102_444_800_000, using: &rng)   // 1970...2099
+            var seconds = time_t(ms / 1000)
+            var t = tm()
+            gmtime_r(&seconds, &t)
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = buffer.withUnsafeMutableBufferPointer { p in
+                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: 32) { strftime($0, 32, "%Y-%m-%dT%H:%M:%S", &t) }
+            }
+            let expected = String(decoding: buffer[..<n], as: UTF8.self) + "." + String(String(ms % 1000 + 1000).dropFirst()) + "Z"
+            #expect(LogRecord.timestamp(Date(timeIntervalSince1970: Double(ms) / 1000 + 0.0001)) == expected)
+        }
+    }
+}

@@ -18,8 +18,9 @@ extension APIKeys {
             if fromFile.isEmpty { throw ConfigurationError("the API key file \(file) holds no key") }
             keys += fromFile
         }
-        if let bad = keys.first(where: { !isValidKey($0) }) {
-            throw ConfigurationError("an API key has \(bad.count) characters or a space or control character; keys are 1...512 visible ASCII characters")
+        // The message does not quote the key: startup errors end up in logs.
+        if let bad = keys.firstIndex(where: { !isValidKey($0) }) {
+            throw ConfigurationError("API key \(bad + 1) is not 1...512 visible ASCII characters without spaces")
         }
         return APIKeys(keys)
     }

@@ -5,8 +5,8 @@
 /// over the longer of the two lengths, by OR-accumulating XORed bytes, so neither the position
 /// of the first differing byte nor which key matched changes the work done. Only the presented
 /// key's length shows (the loop runs that long), which the client knows anyway.
-public struct APIKeys: Sendable, Equatable {
-    public let keys: [[UInt8]]
+public struct APIKeys: Sendable {
+    let keys: [[UInt8]]
 
     public init(_ keys: [String] = []) {
         var seen = Set<String>()
@@ -14,6 +14,9 @@ public struct APIKeys: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { keys.isEmpty }
+    /// How many distinct keys (the keys themselves are never shown, logged or compared by `==`
+    /// outside this type).
+    public var count: Int { keys.count }
 
     /// Whether `authorization` (the header's value) is `Bearer <one of the keys>`. The scheme
     /// is case-insensitive (RFC 9110 11.1); the key is compared byte for byte.
