@@ -29,36 +29,46 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields = metadata
-        if let provided = metadataProvider?.get() { fields.merge(provided) { $1 } }
-        if let extra = event.metadata { fields.merge(extra) { $1 } }
+        // The common case (no handler metadata, no provider) takes the event's fields as they are.
+        var fields = event.metadata ?? [:]
+        if !metadata.isEmpty { fields.merge(metadata) { event, _ in event } }
+        if let provided = metadataProvider?.get() { fields.merge(provided) { event, _ in event } }
         if let error = event.error { fields["error"] = .string("\(error)") }
         let record = LogRecord(time: Date(), level: event.level, message: event.message.description, fields: fields)
-        sink.write(format == .json ? record.jsonLine : record.textLine)
+        sink.write(bytes: format == .json ? record.jsonBytes : record.textBytes)
     }
 }
 
 /// Where log lines go. Each line is written with one `write(2)`, under a lock, so lines from
 /// different threads never interleave.
 public final class LogSink: Sendable {
-    private let write: @Sendable (String) -> Void
+    private let writeLine: @Sendable ([UInt8]) -> Void
 
-    public init(_ write: @escaping @Sendable (String) -> Void) { self.write = write }
+    /// A sink receiving each line as a String, without its newline (tests, other destinations).
+    public init(_ write: @escaping @Sendable (String) -> Void) {
+        writeLine = { write(String(decoding: $0, as: UTF8.self)) }
+    }
 
-    public func write(_ line: String) { write(line) }
+    private init(bytes: @escaping @Sendable ([UInt8]) -> Void) { writeLine = bytes }
 
-    public static let standardError = LogSink { line in
+    public func write(_ line: String) { writeLine(Array(line.utf8)) }
+
+    /// A line without its newline.
+    func write(bytes line: [UInt8]) { writeLine(line) }
+
+    public static let standardError = LogSink(bytes: { line in
+        var bytes = line
+        bytes.append(0x0A)
         stderrLock.withLock {
-            var bytes = Array((line + "\n").utf8)
             var offset = 0
             while offset < bytes.count {
-                let n = bytes.withUnsafeMutableBytes { Foundation.write(2, $0.baseAddress! + offset, $0.count - offset) }
+                let n = bytes.withUnsafeBytes { Foundation.write(2, $0.baseAddress! + offset, $0.count - offset) }
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { return }
                 offset += n
             }
         }
-    }
+    })
 }
 
 private let stderrLock = NSLock()

@@ -12,41 +12,68 @@ struct LogRecord {
     static let leadingKeys = [
         "id", "method", "route", "status", "prompt_tokens", "completion_tokens", "ttft_ms", "duration_ms", "finish_reason",
     ]
+    private static let rank = Dictionary(uniqueKeysWithValues: leadingKeys.enumerated().map { ($1, $0) })
 
-    var orderedKeys: [String] {
-        let first = Self.leadingKeys.filter { fields[$0] != nil }
-        return first + fields.keys.filter { !Self.leadingKeys.contains($0) }.sorted()
+    /// The fields in line order, read from the dictionary once (this runs for every request).
+    var orderedFields: [(key: String, value: Logger.MetadataValue)] {
+        fields.map { ($0.key, $0.value) }.sorted { a, b in
+            let ra = Self.rank[a.key] ?? Int.max, rb = Self.rank[b.key] ?? Int.max
+            return ra != rb ? ra < rb : a.key < b.key
+        }
     }
 
-    var textLine: String {
-        var line = "\(Self.timestamp(time)) \(level.rawValue) \(message)"
-        for key in orderedKeys {
-            line += " \(key)=\(Self.text(fields[key]!))"
+    var textLine: String { String(decoding: textBytes, as: UTF8.self) }
+    var jsonLine: String { String(decoding: jsonBytes, as: UTF8.self) }
+
+    /// The text line, without its newline. Built as bytes: one of these is written per request,
+    /// on the event loop thread.
+    var textBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        Self.appendTimestamp(time, to: &out)
+        out.append(0x20)
+        out += level.rawValue.utf8
+        out.append(0x20)
+        out += message.utf8
+        for (key, value) in orderedFields {
+            out.append(0x20)
+            out += key.utf8
+            out.append(UInt8(ascii: "="))
+            Self.appendText(value, to: &out)
         }
-        return line
+        return out
     }
 
-    var jsonLine: String {
-        var object: [(String, JSON)] = [("ts", .string(Self.timestamp(time))), ("level", .string(level.rawValue)), ("msg", .string(message))]
-        for key in orderedKeys where !["ts", "level", "msg"].contains(key) {
-            object.append((key, Self.json(fields[key]!)))
+    var jsonBytes: [UInt8] {
+        var ts: [UInt8] = []
+        Self.appendTimestamp(time, to: &ts)
+        var object: [(String, JSON)] = [("ts", .string(String(decoding: ts, as: UTF8.self))), ("level", .string(level.rawValue)),
+                                        ("msg", .string(message))]
+        for (key, value) in orderedFields where key != "ts" && key != "level" && key != "msg" {
+            object.append((key, Self.json(value)))
         }
-        return String(decoding: JSON.object(object).bytes, as: UTF8.self)
+        return JSON.object(object).bytes
     }
 
     /// Bare when it is one plain word, else a JSON string (quotes, spaces, newlines escaped), so
     /// a line always splits cleanly on spaces outside quotes.
     static func text(_ value: Logger.MetadataValue) -> String {
+        var out: [UInt8] = []
+        appendText(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func appendText(_ value: Logger.MetadataValue, to out: inout [UInt8]) {
         switch value {
-        case .string(let s): return quotedIfNeeded(s)
-        case .stringConvertible(let c): return quotedIfNeeded(c.description)
-        case .array, .dictionary: return String(decoding: json(value).bytes, as: UTF8.self)
+        case .string(let s): appendQuotedIfNeeded(s, to: &out)
+        case .stringConvertible(let c): appendQuotedIfNeeded(c.description, to: &out)
+        case .array, .dictionary: json(value).write(to: &out)
         }
     }
 
-    private static func quotedIfNeeded(_ s: String) -> String {
-        let plain = !s.isEmpty && s.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "=" }
-        return plain ? s : String(decoding: JSON.string(s).bytes, as: UTF8.self)
+    private static func appendQuotedIfNeeded(_ s: String, to out: inout [UInt8]) {
+        let plain = !s.isEmpty && s.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "=") }
+        if plain { out += s.utf8 } else { JSON.writeString(s, to: &out) }
     }
 
     /// Numbers and booleans logged as such stay numbers in JSON.
@@ -65,17 +92,21 @@ struct LogRecord {
         }
     }
 
-    /// ISO 8601 in UTC with milliseconds: `2026-11-23T12:00:00.123Z`. Digits are appended by
-    /// hand: this runs once per request on the event loop, and `String(format:)` costs more than
-    /// the rest of the line.
+    /// ISO 8601 in UTC with milliseconds: `2026-11-23T12:00:00.123Z`.
     static func timestamp(_ date: Date) -> String {
+        var out: [UInt8] = []
+        appendTimestamp(date, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Digits appended by hand: this runs once per request on the event loop, and
+    /// `String(format:)` cost more than the rest of the line.
+    static func appendTimestamp(_ date: Date, to out: inout [UInt8]) {
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var seconds = time_t(ms / 1000)
         var t = tm()
         gmtime_r(&seconds, &t)
-        var out: [UInt8] = []
-        out.reserveCapacity(24)
-        func digits(_ value: Int, _ width: Int, then separator: Character) {
+        func digits(_ value: Int, _ width: Int, then separator: UInt8) {
             var divisor = 1
             for _ in 1..<width { divisor *= 10 }
             var v = value
@@ -84,15 +115,14 @@ struct LogRecord {
                 v %= divisor
                 divisor /= 10
             }
-            out.append(UInt8(ascii: separator.unicodeScalars.first!))
+            out.append(separator)
         }
-        digits(Int(t.tm_year) + 1900, 4, then: "-")
-        digits(Int(t.tm_mon) + 1, 2, then: "-")
-        digits(Int(t.tm_mday), 2, then: "T")
-        digits(Int(t.tm_hour), 2, then: ":")
-        digits(Int(t.tm_min), 2, then: ":")
-        digits(Int(t.tm_sec), 2, then: ".")
-        digits(Int(ms % 1000), 3, then: "Z")
-        return String(decoding: out, as: UTF8.self)
+        digits(Int(t.tm_year) + 1900, 4, then: UInt8(ascii: "-"))
+        digits(Int(t.tm_mon) + 1, 2, then: UInt8(ascii: "-"))
+        digits(Int(t.tm_mday), 2, then: UInt8(ascii: "T"))
+        digits(Int(t.tm_hour), 2, then: UInt8(ascii: ":"))
+        digits(Int(t.tm_min), 2, then: UInt8(ascii: ":"))
+        digits(Int(t.tm_sec), 2, then: UInt8(ascii: "."))
+        digits(Int(ms % 1000), 3, then: UInt8(ascii: "Z"))
     }
 }

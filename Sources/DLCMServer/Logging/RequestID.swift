@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The id that ties a request's log line to its response (`X-Request-Id`). A client's own id is
 /// kept when it is sane (1...128 visible ASCII characters, so it cannot break a log line or a
@@ -15,10 +16,17 @@ enum RequestID {
         (1...maxLength).contains(id.utf8.count) && id.utf8.allSatisfy { (0x21...0x7E).contains($0) }
     }
 
-    /// 128 random bits in hex, like OpenAI's `req_...` ids.
+    /// `req_` + 64 random bits drawn once per process + a 64-bit counter, in hex: unique across
+    /// restarts and replicas without a getrandom(2) call per request on the event loop.
     static func make() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let hex = (0..<2).map { _ in String(rng.next() as UInt64, radix: 16) }.map { String(repeating: "0", count: 16 - $0.count) + $0 }
-        return "req_" + hex.joined()
+        "req_" + processPrefix + hex(counter.add(1, ordering: .relaxed).newValue)
+    }
+
+    private static let processPrefix = hex(UInt64.random(in: .min ... .max))
+    private static let counter = Atomic<UInt64>(0)
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }
