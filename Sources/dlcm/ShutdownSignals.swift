@@ -15,7 +15,9 @@ final class ShutdownSignals: @unchecked Sendable {
         for sig in signals {
             signal(sig, SIG_IGN)  // the dispatch source sees it; the default action would kill us
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [unowned self] in
+            // Held strongly (the sources keep this object alive): a signal may still arrive while
+            // `serve` returns, and must find the handler there.
+            source.setEventHandler { [self] in
                 let count = lock.withLock { received.append(sig); return received.count }
                 if count == 1 {
                     first.signal()

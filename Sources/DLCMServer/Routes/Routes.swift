@@ -66,9 +66,7 @@ extension APIServer {
             preflight(exchange, methods: route.methods)
             return
         }
-        guard configuration.apiKeys.isEmpty || configuration.openEndpoints.contains(path)
-            || configuration.apiKeys.accepts(authorization: request.headers["Authorization"])
-        else {
+        guard isAuthorized(request, path: path) else {
             exchange.respond(.invalidAPIKey(presented: request.headers.contains("Authorization")))
             return
         }
@@ -94,15 +92,5 @@ extension APIServer {
         } catch {
             exchange.respond(.internalError("\(error)"))
         }
-    }
-
-    /// A CORS preflight: 204 with the allowed methods and headers for an allowed origin; 403
-    /// with no CORS header otherwise, so the browser blocks the real request.
-    private func preflight(_ exchange: Exchange, methods: [String]) {
-        guard let origin = exchange.request.headers["Origin"], configuration.cors.allows(origin) else {
-            exchange.respond(.originNotAllowed(exchange.request.headers["Origin"]))
-            return
-        }
-        exchange.respond(status: .noContent, headers: configuration.cors.preflightHeaders(methods: methods), body: [])
     }
 }
