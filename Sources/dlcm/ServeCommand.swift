@@ -130,9 +130,10 @@ private func describe(_ cors: CORSPolicy) -> String {
     }
 }
 
-/// One line on stderr for a startup failure.
+/// One line on stderr for a startup failure (an error's own line breaks become spaces).
 private func complain(_ message: String) {
-    FileHandle.standardError.write(Data("dlcm serve: error: \(message)\n".utf8))
+    let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+    FileHandle.standardError.write(Data("dlcm serve: error: \(line)\n".utf8))
 }
 
 /// A line on stdout, unbuffered (scripts wait for the "on http://" line).
