@@ -102,6 +102,32 @@ import Testing
         #expect(!keyed.standardError.contains("sk-"))   // keys never reach the log
     }
 
+    @Test func accessSettingsFromFlagsAndVariables() throws {
+        let none = try ServeProcess(["serve", "--port", "0", "--api-keys", "k", "--open-endpoints", "none"])
+        let port = try none.waitForPort()
+        #expect(try TestClient.get(port: port, "/health").status == 401)
+        #expect(try TestClient.get(port: port, "/health", authorization: "Bearer k").status == 200)
+        none.signal(SIGTERM)
+        #expect(none.waitForExit(seconds: 30) == 0)
+
+        let env = try ServeProcess(["serve", "--port", "0"], environment: [
+            "DLCM_API_KEYS": "k", "DLCM_OPEN_ENDPOINTS": "/v1/models", "DLCM_CORS_ORIGINS": "*", "DLCM_LOG_PROMPTS": "yes",
+        ])
+        let envPort = try env.waitForPort()
+        #expect(try TestClient.get(port: envPort, "/v1/models").status == 200)
+        #expect(try TestClient.get(port: envPort, "/ready").status == 401)
+        let client = try TestClient(port: envPort)
+        try client.request("POST", "/v1/completions", body: Array(#"{"prompt":"a private prompt","max_tokens":1}"#.utf8),
+                           headers: [("Origin", "https://x.example"), ("Authorization", "Bearer k"), ("X-Request-Id", "env-1")])
+        let r = try client.readResponse()
+        #expect(r.status == 200)
+        #expect(r.headers["Access-Control-Allow-Origin"] == "*")
+        #expect(ServeProcess.eventually(seconds: 5) { env.standardError.contains("id=env-1 ") })
+        #expect(env.errorLines.first { $0.contains("id=env-1 ") }?.contains(#"prompt="a private prompt""#) == true)
+        env.signal(SIGTERM)
+        #expect(env.waitForExit(seconds: 30) == 0)
+    }
+
     @Test func helpDocumentsEveryOptionAndVariable() throws {
         let p = try ServeProcess(["serve", "--help"])
         #expect(p.waitForExit(seconds: 30) == 0)
