@@ -81,6 +81,8 @@ def main() -> int:
             raise AssertionError("unknown model was accepted")
         except openai.NotFoundError:
             pass
+        if not args.url:
+            check_api_keys(args.binary)
         print("openai client test: ok")
     finally:
         if proc:
@@ -91,6 +93,27 @@ def main() -> int:
             if code != 0 or "stopped" not in rest:
                 print(f"server exit {code}: {rest!r}")
                 return 1
+
+
+def check_api_keys(binary: str):
+    """A server with an API key: the library sends it as a Bearer token; a wrong one is its
+    AuthenticationError with OpenAI's code; every answer carries the request id it was sent."""
+    proc, url = start_server(binary, "--api-keys", "sk-client-test")
+    try:
+        wrong = openai.OpenAI(base_url=url, api_key="sk-wrong", max_retries=0, timeout=30)
+        try:
+            wrong.models.list()
+            raise AssertionError("a wrong key was accepted")
+        except openai.AuthenticationError as e:
+            assert e.status_code == 401 and e.body.get("code") == "invalid_api_key", e.body
+        right = openai.OpenAI(base_url=url, api_key="sk-client-test", max_retries=0, timeout=30)
+        raw = right.completions.with_raw_response.create(model="tiny-served", prompt="Hi", max_tokens=2,
+                                                         extra_headers={"X-Request-Id": "client-test-1"})
+        assert raw.headers.get("x-request-id") == "client-test-1", dict(raw.headers)
+        assert raw.parse().choices[0].finish_reason in ("length", "stop")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 if __name__ == "__main__":
