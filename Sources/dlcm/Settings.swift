@@ -47,9 +47,16 @@ struct Settings {
         return value
     }
 
-    /// A switch: the flag when given, else 1/true/yes/on or 0/false/no/off from the variable.
+    /// A switch that can only be turned on by its flag (`--log-prompts`): on when given, else
+    /// the variable.
     func bool(_ flag: Bool, _ name: String, _ fallback: Bool) throws -> Bool {
-        if flag { return true }
+        try bool(flag ? true : nil, name, fallback)
+    }
+
+    /// A switch with both spellings (`--gzip` / `--no-gzip`, an optional `@Flag(inversion:)`):
+    /// the flag when given, else 1/true/yes/on or 0/false/no/off from the variable.
+    func bool(_ flag: Bool?, _ name: String, _ fallback: Bool) throws -> Bool {
+        if let flag { return flag }
         guard let text = raw(name) else { return fallback }
         switch text.lowercased() {
         case "1", "true", "yes", "on": return true
