@@ -14,12 +14,26 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Batch sizes for decode.") var batch: [Int] = [1, 8, 16]
     @Option(name: .long, help: "Peak f32 GFLOP/s of one thread (kernel-bench peak: 118 on this CPU, one 512-bit FMA per cycle).") var peakGflopsPerThread: Double = 118
     @Option(name: .long, help: "Peak memory bandwidth GB/s of this machine.") var peakGBs: Double = 40
+    @Option(name: .long, parsing: .upToNextOption, help: "Instead of the model figures: stream --steps tokens each through the serving engine at these concurrency levels (the in-process baseline of bench/serve_bench.sh).") var engineStreams: [Int] = []
+    @Option(name: .long, help: "Prompt for --engine-streams.") var prompt = "The quick brown fox jumps over the lazy dog. "
     @Flag(name: .long, help: "Also time decode with weights packed per call instead of once at load, interleaved with the packed runs, and print the ratio.") var comparePrepack = false
 
     func run() throws {
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: threads)
         let model = bundle.model, c = model.config
+        if !engineStreams.isEmpty {
+            let engine = Engine(bundle: bundle, configuration: EngineConfiguration(maxRunning: 16, maxWaiting: 64))
+            try engine.start()
+            defer { engine.stop() }
+            let ids = [c.eotTokenID] + bundle.tokenizer.encode(prompt, parseSpecial: false)
+            _ = try runEngineStreams(engine, prompt: ids, streams: 1, maxTokens: 4)   // warm-up
+            for n in engineStreams {
+                let r = try runEngineStreams(engine, prompt: ids, streams: n, maxTokens: steps)
+                print(String(format: "engine streams %3d: %8.1f tok/s aggregate, median TTFT %7.1f ms", n, r.tokensPerSecond, 1000 * r.medianTTFT))
+            }
+            return
+        }
         let peakGflops = peakGflopsPerThread * Double(threads)
         let text = String(repeating: "The quick brown fox jumps over the lazy dog. A dictionary defines words; code defines programs. ", count: 64)
         let corpus = [c.eotTokenID] + bundle.tokenizer.encode(text, parseSpecial: false)
