@@ -92,6 +92,15 @@ struct BenchCommand: ParsableCommand {
                              b, best.packed, best.perCall, best.packed / best.perCall))
             }
         }
+        // Sampling cost per token over this vocabulary (it runs on the engine thread between steps).
+        let sampleLogits = try model.forward([BatchItem(sequence: model.newSequence(), tokens: Array(corpus.prefix(16)))])[0].logits[0]
+        for (label, topP, topK) in [("temperature 0.8", Float(1), 0), ("+ top_p 0.95", 0.95, 0), ("+ top_k 40", 1, 40)] {
+            var sp = SamplingParameters(); sp.temperature = 0.8; sp.topP = topP; sp.topK = topK; sp.seed = 1
+            var sampler = Sampler(sp)
+            let t0 = monotonicNanoseconds()
+            for _ in 0..<500 { _ = sampler.sample(sampleLogits) }
+            print(String(format: "sampling %@: %.1f us per token", label, Double(monotonicNanoseconds() - t0) / 500 / 1000))
+        }
         print(String(format: "FLOPs per token (matmuls, at %.2f tokens/concept): %.2f M, backbone share %.0f%%", tpc, flops.total / 1e6, 100 * flops.backboneShare))
     }
 }
