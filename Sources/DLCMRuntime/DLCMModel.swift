@@ -289,15 +289,14 @@ public final class DLCMModel {
                         withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { sb in
                             let sc = sb.baseAddress!
                             sc[0] = dot(qh, nk.baseAddress! + hh * hd, count: hd) * scale
-                            for ci in 1..<max(n, 1) { sc[ci] = dot(qh, s.crossK.pointer + (ci - 1) * d + hh * hd, count: hd) * scale }
+                            attentionScores(sc + 1, q: qh, keys: s.crossK.pointer + hh * hd, stride: d, n: n - 1, headDim: hd, scale: scale)
                             if replicated {
                                 for ci in 0..<(n - 1) { sc[ci] += logf(Float(s.segLengths[ci])) }
                                 sc[n - 1] += logf(Float(currentMult[r]))
                             }
                             softmax(sc, length: n)
-                            out.update(repeating: 0, count: hd)
+                            attentionValues(out, weights: sc + 1, values: s.crossV.pointer + hh * hd, stride: d, n: n - 1, headDim: hd)
                             addScaled(out, nv.baseAddress! + hh * hd, alpha: sc[0], count: hd)
-                            for ci in 1..<max(n, 1) { addScaled(out, s.crossV.pointer + (ci - 1) * d + hh * hd, alpha: sc[ci], count: hd) }
                         }
                     }
                 }
