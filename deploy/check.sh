@@ -100,10 +100,12 @@ if [ -x "$BIN" ]; then
     unexpected=$(grep -v -E '^(linux-vdso\.so\.1|/lib64/ld-linux-x86-64\.so\.2|lib(c|m|dl|pthread|rt|gcc_s|stdc\+\+|ssl|crypto|z)\.so\.[0-9.]+)$' <<<"$libs")
     check "binary needs only libraries the run stage installs" bash -c "[ -z '$unexpected' ] || { echo 'unexpected: $unexpected'; false; }"
     if command -v objdump >/dev/null; then
-        # AVX-512 (zmm registers) would mean the build baked in a newer CPU than the ARG names.
-        zmm=$(objdump -d --no-show-raw-insn "$BIN" | grep -c -E '%zmm[0-9]' || true)
-        fma=$(objdump -d --no-show-raw-insn "$BIN" | grep -c -E 'vfmadd' || true)
-        echo "      instructions: $zmm using zmm (AVX-512), $fma FMA"
+        # AVX-512 (zmm, xmm16-31/ymm16-31 or mask registers: EVEX encodings) would mean the build
+        # baked in a newer CPU than the ARG names, as a `native` build on an AVX-512 machine does.
+        objdump -d --no-show-raw-insn "$BIN" >"$scratch/dis.txt"
+        zmm=$(grep -c -E '%zmm|%[xy]mm(1[6-9]|2[0-9]|3[01])\b|\{%k[1-7]\}' "$scratch/dis.txt" || true)
+        fma=$(grep -c -E 'vfmadd' "$scratch/dis.txt" || true)
+        echo "      instructions: $zmm AVX-512 (EVEX registers), $fma FMA"
         check "binary has no AVX-512 instructions and uses FMA ($TARGET_CPU level)" bash -c "[ $zmm -eq 0 ] && [ $fma -gt 0 ]"
     else
         skip "instruction-set check (no objdump)"
@@ -111,6 +113,7 @@ if [ -x "$BIN" ]; then
 
     # Run stage: start it as the ENTRYPOINT does, configured by the image's ENV names.
     port=$("${PY:-python3}" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    : >"$scratch/serve.log"
     DLCM_PORT=$port DLCM_MODEL=$ROOT/weights/dlcm-7m-debian DLCM_THREADS=1 DLCM_DRAIN_TIMEOUT=10 \
         "$BIN" serve --host 0.0.0.0 >"$scratch/serve.log" 2>&1 &
     server_pid=$!
