@@ -1,23 +1,45 @@
 #!/usr/bin/env bash
-# Streamed tokens/s over HTTP vs in-process generation, and aggregate tokens/s at 1, 4 and 16
-# concurrent streams.
-#   bench/serve_bench.sh [model dir] [max tokens]     (release build; default model: the test fixture)
+# Streamed tokens/s over HTTP against the same engine in-process, and aggregate tokens/s at 1, 4
+# and 16 concurrent streams. Rounds alternate in-process and HTTP at each level so both see the
+# same (noisy, shared) machine; the summary takes the best round of each and prints the ratios.
+#   bench/serve_bench.sh [model dir] [max tokens] [rounds]    (release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:-Tests/DLCMServerTests/Resources/tiny-served}
+model=${1:-weights/dlcm-7m-debian}
 tokens=${2:-128}
+rounds=${3:-3}
+levels=(1 4 16)
 threads=${DLCM_THREADS:-$(nproc)}
 swift build -c release --product dlcm >/dev/null
 bin=.build/release/dlcm
 
-echo "== in-process: dlcm bench decode (greedy, batch 1/4/16, $threads threads)"
-$bin bench --model "$model" --threads "$threads" --steps "$tokens" --batch 1 4 16 | grep '^decode' | cut -c1-60
-
-log=$(mktemp)
+log=$(mktemp); out=$(mktemp)
 $bin serve --model "$model" --threads "$threads" --port 0 --max-batch 16 --max-queue 64 >"$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$out"' EXIT
 for _ in $(seq 200); do grep -q "on http://" "$log" && break; sleep 0.1; done
 url=$(grep -o 'http://[0-9.:]*' "$log" | head -1)
-echo "== over HTTP ($url), streamed"
-python3 bench/serve_bench.py --url "$url" --max-tokens "$tokens" --concurrency 1 4 16
+echo "model $model, $tokens tokens per stream, $threads threads, server $url, $rounds rounds"
+for r in $(seq "$rounds"); do
+    for n in "${levels[@]}"; do
+        $bin bench --model "$model" --threads "$threads" --steps "$tokens" --engine-streams "$n" | tee -a "$out"
+        python3 bench/serve_bench.py --url "$url" --max-tokens "$tokens" --concurrency "$n" | tee -a "$out"
+    done
+done
+python3 - "$out" "${levels[@]}" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+best = {}
+for l in lines:
+    m = re.match(r"(engine|http) streams\s+(\d+):\s+([\d.]+) tok/s", l)
+    if m:
+        k = (m.group(1), int(m.group(2)))
+        best[k] = max(best.get(k, 0), float(m.group(3)))
+levels = [int(x) for x in sys.argv[2:]]
+print("\nbest of rounds     in-process       HTTP   HTTP/in-process")
+for n in levels:
+    e, h = best[("engine", n)], best[("http", n)]
+    print(f"{n:3d} streams    {e:10.1f} {h:10.1f}   {h / e:6.2f}x")
+print(f"16 streams / 1 stream: in-process {best[('engine', 16)] / best[('engine', 1)]:.2f}x, "
+      f"HTTP {best[('http', 16)] / best[('http', 1)]:.2f}x")
+PY

@@ -10,9 +10,9 @@ public final class ModelBundle: @unchecked Sendable {
     /// The directory's last path component, used as the API's model id.
     public var name: String { directory.standardizedFileURL.lastPathComponent }
 
-    public init(directory: URL, threads: Int) throws {
+    public init(directory: URL, threads: Int, prepack: Bool = true) throws {
         self.directory = directory
-        model = try DLCMModel.load(directory: directory, threads: threads)
+        model = try DLCMModel.load(directory: directory, threads: threads, prepack: prepack)
         do {
             tokenizer = try Tokenizer(contentsOf: directory.appendingPathComponent("tokenizer.json"))
         } catch {

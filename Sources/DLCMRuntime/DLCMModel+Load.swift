@@ -25,7 +25,7 @@ final class SafeTensorsSource: TensorSource, @unchecked Sendable {
 
 extension DLCMModel {
     /// Loads a checkpoint directory: config.json and model.safetensors (weights/FORMAT.md).
-    public static func load(directory: URL, threads: Int = ThreadPool.coreCount) throws -> DLCMModel {
+    public static func load(directory: URL, threads: Int = ThreadPool.coreCount, prepack: Bool = true) throws -> DLCMModel {
         let config = try DLCMConfig.load(from: directory.appendingPathComponent("config.json"))
         let file: SafeTensorsFile
         do {
@@ -33,6 +33,6 @@ extension DLCMModel {
         } catch {
             throw ModelError.weights("model.safetensors: \(error)")
         }
-        return try DLCMModel(config: config, source: SafeTensorsSource(file), threads: threads)
+        return try DLCMModel(config: config, source: SafeTensorsSource(file), threads: threads, prepack: prepack)
     }
 }

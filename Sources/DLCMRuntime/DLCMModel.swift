@@ -37,6 +37,8 @@ public final class DLCMModel {
     let backbone: TransformerStack
     let decoder: TransformerStack
     public let pool: ThreadPool?
+    /// Matrices packed at load for batched matmuls (nil when loaded with `prepack: false`).
+    public let packedWeights: PackedWeights?
     /// Time per stage over all passes so far (reset it freely).
     public var profile = ForwardProfile()
     /// Cross-attention key (QK-normed) and value of the null concept, index 0 for every token.
@@ -63,11 +65,15 @@ public final class DLCMModel {
     /// - Parameters:
     ///   - source: the tensors; kept alive by the model.
     ///   - threads: compute threads (1 = the calling thread only).
-    public init(config: DLCMConfig, source: TensorSource, threads: Int = ThreadPool.coreCount) throws {
+    ///   - prepack: pack the weight matrices once now (an f32 copy, `packedWeights.bytes`) so
+    ///     batched steps do not repack them on every pass.
+    public init(config: DLCMConfig, source: TensorSource, threads: Int = ThreadPool.coreCount, prepack: Bool = true) throws {
         try config.validate()
         self.config = config
         self.source = source
-        let weights = try DLCMWeights(config: config, source: source)
+        let packer = prepack ? PackedWeights() : nil
+        packedWeights = packer
+        let weights = try DLCMWeights(config: config, source: source, packer: packer)
         self.weights = weights
         pool = threads > 1 ? ThreadPool(threadCount: threads) : nil
         let c = config
@@ -283,15 +289,14 @@ public final class DLCMModel {
                         withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { sb in
                             let sc = sb.baseAddress!
                             sc[0] = dot(qh, nk.baseAddress! + hh * hd, count: hd) * scale
-                            for ci in 1..<max(n, 1) { sc[ci] = dot(qh, s.crossK.pointer + (ci - 1) * d + hh * hd, count: hd) * scale }
+                            attentionScores(sc + 1, q: qh, keys: s.crossK.pointer + hh * hd, stride: d, n: n - 1, headDim: hd, scale: scale)
                             if replicated {
                                 for ci in 0..<(n - 1) { sc[ci] += logf(Float(s.segLengths[ci])) }
                                 sc[n - 1] += logf(Float(currentMult[r]))
                             }
                             softmax(sc, length: n)
-                            out.update(repeating: 0, count: hd)
+                            attentionValues(out, weights: sc + 1, values: s.crossV.pointer + hh * hd, stride: d, n: n - 1, headDim: hd)
                             addScaled(out, nv.baseAddress! + hh * hd, alpha: sc[0], count: hd)
-                            for ci in 1..<max(n, 1) { addScaled(out, s.crossV.pointer + (ci - 1) * d + hh * hd, alpha: sc[ci], count: hd) }
                         }
                     }
                 }

@@ -47,7 +47,9 @@ struct DLCMWeights {
     let cross: CrossWeights
     let lmHead: WeightMatrix              // (vocab, d_token)
 
-    init(config c: DLCMConfig, source: TensorSource) throws {
+    /// - Parameter packer: when given, every matrix that goes through matmul is also packed for
+    ///   the micro-kernel (an f32 copy held by `packer`; see PackedWeights.swift).
+    init(config c: DLCMConfig, source: TensorSource, packer: PackedWeights? = nil) throws {
         var used = Set<String>()
         let expectedType: WeightType = switch c.dtype {
         case "bfloat16": .bf16
@@ -66,9 +68,11 @@ struct DLCMWeights {
             used.insert(name)
             return t
         }
-        func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> WeightMatrix {
+        func matrix(_ name: String, _ rows: Int, _ cols: Int, lookupOnly: Bool = false) throws -> WeightMatrix {
             let t = try view(name, [rows, cols])
-            return WeightMatrix(base: t.data, type: t.type, rows: rows, cols: cols)
+            let w = WeightMatrix(base: t.data, type: t.type, rows: rows, cols: cols)
+            guard let packer, !lookupOnly else { return w }
+            return packer.pack(w)
         }
         func vector(_ name: String, _ n: Int) throws -> [Float] {
             let t = try view(name, [n])
@@ -96,7 +100,7 @@ struct DLCMWeights {
         }
 
         let d = c.dToken, dc = c.dConcept
-        embed = try matrix("embed.weight", c.vocabSize, d)
+        embed = try matrix("embed.weight", c.vocabSize, d, lookupOnly: true)
         encoder = try stack("encoder", c.encoder, width: d)
         backbone = try stack("backbone", c.backbone, width: dc)
         decoder = try stack("decoder", c.decoder, width: d)

@@ -95,10 +95,9 @@ final class TransformerStack {
                     let qh = q + r * qDim + h * hd, out = att + r * qDim + h * hd
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { sbuf in
                         let s = sbuf.baseAddress!
-                        for t in 0..<n { s[t] = dot(qh, keys + t * kvd, count: hd) * scale }
+                        attentionScores(s, q: qh, keys: keys, stride: kvd, n: n, headDim: hd, scale: scale)
                         softmax(s, length: n)
-                        out.update(repeating: 0, count: hd)
-                        for t in 0..<n { addScaled(out, values + t * kvd, alpha: s[t], count: hd) }
+                        attentionValues(out, weights: s, values: values, stride: kvd, n: n, headDim: hd)
                     }
                 }
             }

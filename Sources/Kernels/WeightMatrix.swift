@@ -33,6 +33,9 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     /// Input features (K).
     public let cols: Int
+    /// The same matrix already packed for the matmul micro-kernel (see PackedWeights.swift), or
+    /// nil: then each matmul of more than `maxMatvecRows` rows packs the panels it needs itself.
+    public var packed: UnsafePointer<Float>?
 
     public init(base: UnsafeRawPointer, type: WeightType, rows: Int, cols: Int) {
         precondition(rows >= 0 && cols >= 0, "negative weight matrix shape")

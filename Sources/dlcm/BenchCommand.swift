@@ -14,11 +14,26 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Batch sizes for decode.") var batch: [Int] = [1, 8, 16]
     @Option(name: .long, help: "Peak f32 GFLOP/s of one thread (kernel-bench peak: 118 on this CPU, one 512-bit FMA per cycle).") var peakGflopsPerThread: Double = 118
     @Option(name: .long, help: "Peak memory bandwidth GB/s of this machine.") var peakGBs: Double = 40
+    @Option(name: .long, parsing: .upToNextOption, help: "Instead of the model figures: stream --steps tokens each through the serving engine at these concurrency levels (the in-process baseline of bench/serve_bench.sh).") var engineStreams: [Int] = []
+    @Option(name: .long, help: "Prompt for --engine-streams.") var prompt = "The quick brown fox jumps over the lazy dog. "
+    @Flag(name: .long, help: "Also time decode with weights packed per call instead of once at load, interleaved with the packed runs, and print the ratio.") var comparePrepack = false
 
     func run() throws {
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: threads)
         let model = bundle.model, c = model.config
+        if !engineStreams.isEmpty {
+            let engine = Engine(bundle: bundle, configuration: EngineConfiguration(maxRunning: 16, maxWaiting: 64))
+            try engine.start()
+            defer { engine.stop() }
+            let ids = [c.eotTokenID] + bundle.tokenizer.encode(prompt, parseSpecial: false)
+            _ = try runEngineStreams(engine, prompt: ids, streams: 1, maxTokens: 4)   // warm-up
+            for n in engineStreams {
+                let r = try runEngineStreams(engine, prompt: ids, streams: n, maxTokens: steps)
+                print(String(format: "engine streams %3d: %8.1f tok/s aggregate, median TTFT %7.1f ms", n, r.tokensPerSecond, 1000 * r.medianTTFT))
+            }
+            return
+        }
         let peakGflops = peakGflopsPerThread * Double(threads)
         let text = String(repeating: "The quick brown fox jumps over the lazy dog. A dictionary defines words; code defines programs. ", count: 64)
         let corpus = [c.eotTokenID] + bundle.tokenizer.encode(text, parseSpecial: false)
@@ -63,6 +78,41 @@ struct BenchCommand: ParsableCommand {
                          100 * p.seconds(.backbone) / p.totalSeconds, 100 * f.backboneShare, decodeTPC))
             print("    time by stage: \(stages)")
         }
+        if comparePrepack {
+            // Interleaved A/B rounds so both see the same machine (noisy when shared): best of 3 each.
+            let unpacked = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: threads, prepack: false).model
+            print(String(format: "packed weights: %.1f MB held beside the mapped file", Double(model.packedWeights?.bytes ?? 0) / 1e6))
+            for b in batch {
+                var best = (packed: 0.0, perCall: 0.0)
+                for _ in 0..<3 {
+                    best.packed = max(best.packed, try decodeRate(model, corpus: corpus, batch: b, steps: min(steps, 64)))
+                    best.perCall = max(best.perCall, try decodeRate(unpacked, corpus: corpus, batch: b, steps: min(steps, 64)))
+                }
+                print(String(format: "decode batch %2d: packed at load %8.1f tok/s, packed per call %8.1f tok/s: %.2fx",
+                             b, best.packed, best.perCall, best.packed / best.perCall))
+            }
+        }
+        // Sampling cost per token over this vocabulary (it runs on the engine thread between steps).
+        let sampleLogits = try model.forward([BatchItem(sequence: model.newSequence(), tokens: Array(corpus.prefix(16)))])[0].logits[0]
+        for (label, topP, topK) in [("temperature 0.8", Float(1), 0), ("+ top_p 0.95", 0.95, 0), ("+ top_k 40", 1, 40)] {
+            var sp = SamplingParameters(); sp.temperature = 0.8; sp.topP = topP; sp.topK = topK; sp.seed = 1
+            var sampler = Sampler(sp)
+            let t0 = monotonicNanoseconds()
+            for _ in 0..<500 { _ = sampler.sample(sampleLogits) }
+            print(String(format: "sampling %@: %.1f us per token", label, Double(monotonicNanoseconds() - t0) / 500 / 1000))
+        }
         print(String(format: "FLOPs per token (matmuls, at %.2f tokens/concept): %.2f M, backbone share %.0f%%", tpc, flops.total / 1e6, 100 * flops.backboneShare))
     }
+}
+
+/// Greedy decode tokens per second for `batch` sequences after a short distinct prompt each.
+private func decodeRate(_ model: DLCMModel, corpus: [Int32], batch b: Int, steps n: Int) throws -> Double {
+    let seqs = (0..<b).map { _ in model.newSequence() }
+    let prompts = (0..<b).map { i in Array(corpus[(i * 7)..<(i * 7 + 32)]) }
+    var outs = try model.forward(zip(seqs, prompts).map { BatchItem(sequence: $0, tokens: $1) })
+    let t0 = monotonicNanoseconds()
+    for _ in 0..<n {
+        outs = try model.forward(zip(seqs, outs).map { BatchItem(sequence: $0, tokens: [argmax($1.logits[0])]) })
+    }
+    return Double(n * b) / (Double(monotonicNanoseconds() - t0) / 1e9)
 }

@@ -52,6 +52,37 @@ import Testing
         #expect(Set(draws(p).keys) == [5])
     }
 
+    @Test func nucleusOverAVocabularyMatchesAFullSort() {
+        // The cut-and-sort-the-head search must pick exactly what sorting all tokens picks, on
+        // flat and peaked distributions over a real vocabulary size, with ties.
+        var rng = Xoshiro256(seed: 17)
+        for trial in 0..<40 {
+            let spread: Float = [0.3, 2, 8][trial % 3]
+            var logits = (0..<8192).map { _ in Float(rng.nextUnit()) * spread * 4 - spread * 2 }
+            logits[100] = logits[200]   // a tie
+            var p = SamplingParameters()
+            p.temperature = [0.5, 1, 1.5][trial % 3]
+            p.topK = [0, 1, 40, 5000][trial % 4]
+            p.topP = [1, 0.95, 0.5, 0.99, 0.3][trial % 5]
+            if p.topK == 0 && p.topP == 1 { p.topP = 0.9 }
+            let m = logits.max()!
+            let weights = logits.map { expf(($0 - m) / p.temperature) }
+            var order = Array(Int32(0)..<8192)
+            order.sort { weights[Int($0)] > weights[Int($1)] || (weights[Int($0)] == weights[Int($1)] && $0 < $1) }
+            if p.topK > 0 { order = Array(order.prefix(p.topK)) }
+            if p.topP < 1 {
+                let mass = order.reduce(Float(0)) { $0 + weights[Int($1)] }
+                var acc: Float = 0, keep = order.count
+                for (i, t) in order.enumerated() { acc += weights[Int(t)]; if acc >= p.topP * mass { keep = i + 1; break } }
+                order = Array(order.prefix(keep))
+            }
+            let fast = Sampler(p).nucleus(weights, total: weights.reduce(0, +)).candidates
+            // Sums in another order may move the p boundary by a token at most.
+            #expect(abs(fast.count - order.count) <= 1, "trial \(trial): \(fast.count) vs \(order.count)")
+            #expect(Array(fast.prefix(min(fast.count, order.count))) == Array(order.prefix(min(fast.count, order.count))), "trial \(trial)")
+        }
+    }
+
     @Test func minPDropsUnlikelyTokens() {
         // p(token)/p(top) = e^(l - 3): token 0 0.37, token 1 0.14, token 2 0.08.
         var p = SamplingParameters(); p.seed = 4; p.minP = 0.1

@@ -10,10 +10,20 @@ import Testing
         (1, 1, 1), (1, 17, 5), (2, 33, 7), (3, 100, 9), (4, 259, 70), (1, 1536, 64),
         (5, 15, 33), (12, 16, 32), (13, 31, 31), (17, 129, 65), (17, 300, 97), (40, 48, 130),
         (17, 1100, 45),  // crosses two packing blocks of K
+        (8, 40, 64), (16, 64, 33), (20, 23, 40), (9, 600, 35),  // the 8- and 4-row kernels
     ]
 
     @Test(arguments: [WeightType.f32, .bf16, .f16], [false, true])
     func matchesReference(type: WeightType, accumulate: Bool) {
+        checkAgainstReference(type: type, accumulate: accumulate, prepack: false)
+    }
+
+    @Test(arguments: [WeightType.f32, .bf16, .f16], [false, true])
+    func prepackedMatchesReference(type: WeightType, accumulate: Bool) {
+        checkAgainstReference(type: type, accumulate: accumulate, prepack: true)
+    }
+
+    func checkAgainstReference(type: WeightType, accumulate: Bool, prepack: Bool) {
         var random = SeededRandom(seed: 42)
         for shape in Self.shapes {
             let (m, k, n) = shape
@@ -31,11 +41,30 @@ import Testing
                 var y = accumulate ? initial : [Float](repeating: .nan, count: m * n)
                 weights.bytes.withUnsafeBytes { raw in
                     let w = WeightMatrix(base: raw.baseAddress!, type: type, rows: n, cols: k)
-                    matmul(&y, x, w, m: m, accumulate: accumulate, pool: pool)
+                    let packer = PackedWeights()
+                    matmul(&y, x, prepack ? packer.pack(w) : w, m: m, accumulate: accumulate, pool: pool)
                 }
                 let (error, at) = maxRelativeError(y, expected, scale: magnitude)
                 #expect(error < 1e-5, "m=\(m) k=\(k) n=\(n) \(type) threads=\(pool.threadCount): rel error \(error) at \(at)")
             }
+        }
+    }
+
+    @Test func prepackedIsBitIdenticalToPackingPerCall() {
+        // Same kernels, same summation order: packing at load changes speed, never results.
+        var random = SeededRandom(seed: 11)
+        for (m, k, n) in Self.shapes {
+            let x = random.array(m * k)
+            let weights = EncodedWeights(random.array(n * k), type: .bf16)
+            var perCall = [Float](repeating: 0, count: m * n), packed = perCall
+            weights.bytes.withUnsafeBytes { raw in
+                let w = WeightMatrix(base: raw.baseAddress!, type: .bf16, rows: n, cols: k)
+                let packer = PackedWeights()
+                matmul(&perCall, x, w, m: m)
+                matmul(&packed, x, packer.pack(w), m: m)
+                #expect(packer.bytes == ((n + 31) / 32) * 32 * k * 4)
+            }
+            #expect(perCall == packed, "m=\(m) k=\(k) n=\(n)")
         }
     }
 

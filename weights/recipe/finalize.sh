@@ -11,7 +11,7 @@ if [ -n "$STEP" ]; then at=(--at-step "$STEP"); src=$R/runs/dlcm/ckpt_step$STEP.
 common=(--eval-windows ${EVAL_WINDOWS:-96} --eval-only --seq 256 --batch 32 --steps ${STEPS:-1300} --warmup 60 --threads 2 --no-compile)
 python3 $R/train.py --model dlcm  "${common[@]}" "${at[@]}" --out $R/runs/dlcm  | tail -n 30
 python3 $R/train.py --model dense "${common[@]}" "${at[@]}" --out $R/runs/dense | tail -n 30
-python3 $R/export.py "$src" weights/$NAME
+python3 $R/export.py "$src" weights/$NAME --dtype ${DTYPE:-bfloat16}
 python3 $R/make_vectors.py shipped weights/$NAME
 python3 $R/model_card.py weights/$NAME --dlcm $R/runs/dlcm --dense $R/runs/dense > /dev/null
 ls -la weights/$NAME

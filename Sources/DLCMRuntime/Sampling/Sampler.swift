@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Picks tokens for one sequence: logit bias, penalties, temperature, top-k, top-p, min-p, then a
 /// draw from its own seeded generator. Keeps the token counts the penalties need.
@@ -24,8 +25,8 @@ public struct Sampler: Sendable {
 
     /// Chooses the next token from raw logits (vocab). Does not call `accept`.
     public mutating func sample(_ raw: [Float]) -> Int32 {
-        var logits = raw
         let p = parameters
+        var logits = raw
         for (t, b) in p.logitBias { logits[Int(t)] += b }
         if p.repetitionPenalty != 1 {
             for t in seen {
@@ -38,36 +39,76 @@ public struct Sampler: Sendable {
         }
         if p.temperature == 0 { return argmax(logits) }
 
-        // Candidates in descending order of logit; a full sort only when top-k/top-p need order.
-        var maxLogit = -Float.infinity
-        for v in logits where v > maxLogit { maxLogit = v }
-        let invT = 1 / p.temperature
-        var candidates: [Int32]
-        let floor = p.minP > 0 ? logf(p.minP) * p.temperature : -Float.infinity   // min-p in logit space
-        candidates = (0..<Int32(logits.count)).filter { logits[Int($0)] - maxLogit >= floor && logits[Int($0)] > -Float.infinity }
-        if p.topK > 0 || p.topP < 1 {
-            candidates.sort { logits[Int($0)] > logits[Int($1)] || (logits[Int($0)] == logits[Int($1)] && $0 < $1) }
-            if p.topK > 0 && candidates.count > p.topK { candidates.removeLast(candidates.count - p.topK) }
-        }
-        var weights = candidates.map { expf((logits[Int($0)] - maxLogit) * invT) }
-        if p.topP < 1 {
-            let total = weights.reduce(0, +)
-            var acc: Float = 0
-            var keep = weights.count
-            for (i, w) in weights.enumerated() {
-                acc += w
-                if acc >= p.topP * total { keep = i + 1; break }
+        // Unnormalised probabilities e^((l - max) / T) of the whole vocabulary in one vector pass;
+        // the most likely token has weight 1, so min-p is a plain threshold on the weights.
+        let maxLogit = logits[Int(argmax(logits))]
+        var weights = [Float](repeating: 0, count: logits.count)
+        var total = logits.withUnsafeBufferPointer { l in
+            weights.withUnsafeMutableBufferPointer { w in
+                expScaled(w.baseAddress!, l.baseAddress!, count: l.count, shift: maxLogit, scale: 1 / p.temperature)
             }
-            weights.removeLast(weights.count - keep)
-            candidates.removeLast(candidates.count - keep)
         }
-        let total = weights.reduce(0, +)
-        var u = rng.nextUnit() * total
-        for (i, w) in weights.enumerated() {
-            u -= w
-            if u < 0 { return candidates[i] }
+        if p.minP > 0 {
+            total = 0
+            for i in weights.indices {
+                if weights[i] < p.minP { weights[i] = 0 } else { total += weights[i] }
+            }
+        }
+        guard p.topK > 0 || p.topP < 1 else {
+            // No ordering needed: draw over the vocabulary in index order.
+            var u = rng.nextUnit() * total
+            var last = 0
+            for i in weights.indices where weights[i] > 0 {
+                u -= weights[i]
+                last = i
+                if u < 0 { return Int32(i) }
+            }
+            return Int32(last)
+        }
+        let (candidates, kept) = nucleus(weights, total: total)
+        var u = rng.nextUnit() * kept
+        for t in candidates {
+            u -= weights[Int(t)]
+            if u < 0 { return t }
         }
         return candidates[candidates.count - 1]
+    }
+
+    /// The top-k / top-p candidates, most likely first (ties: lower id first), and their weight.
+    /// Sorting all 8k+ tokens per step would cost more than a decode step; only the head of the
+    /// distribution can be in the set, so take tokens above a weight cut, lowering the cut until
+    /// they hold k tokens and p of the mass, and sort just those.
+    func nucleus(_ weights: [Float], total: Float) -> (candidates: [Int32], weight: Float) {
+        let p = parameters
+        var cut: Float = 1e-2
+        var head: [Int32] = []
+        while true {
+            head.removeAll(keepingCapacity: true)
+            var mass: Float = 0
+            for i in weights.indices where weights[i] > 0 && weights[i] >= cut {
+                head.append(Int32(i))
+                mass += weights[i]
+            }
+            let everything = cut == 0
+            if everything || ((p.topK == 0 || head.count >= p.topK) && (p.topP >= 1 || mass >= p.topP * total)) { break }
+            cut = cut > 1e-6 ? cut * 1e-2 : 0
+        }
+        head.sort { weights[Int($0)] > weights[Int($1)] || (weights[Int($0)] == weights[Int($1)] && $0 < $1) }
+        if p.topK > 0 && head.count > p.topK { head.removeLast(head.count - p.topK) }
+        var kept: Float = 0
+        if p.topP < 1 {
+            // The smallest prefix holding p of the (top-k) mass.
+            let mass = p.topK > 0 ? head.reduce(Float(0)) { $0 + weights[Int($1)] } : total
+            var keep = head.count
+            for (i, t) in head.enumerated() {
+                kept += weights[Int(t)]
+                if kept >= p.topP * mass { keep = i + 1; break }
+            }
+            head.removeLast(head.count - keep)
+        } else {
+            kept = head.reduce(Float(0)) { $0 + weights[Int($1)] }
+        }
+        return (head, kept)
     }
 }
 
