@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import openai
@@ -30,6 +31,11 @@ def start_server(binary: str, *extra: str):
             break
         m = re.search(r"on (http://[\d.]+:\d+)", line)
         if m:
+            # Keep reading the server's output (a log line per request): a pipe nobody reads
+            # fills up and blocks the server's writes.
+            proc.log = []
+            proc.reader = threading.Thread(target=lambda: proc.log.extend(proc.stdout), daemon=True)
+            proc.reader.start()
             return proc, m.group(1) + "/v1"
     proc.kill()
     sys.exit(f"server did not start: {line!r}")
@@ -89,7 +95,8 @@ def main() -> int:
             # SIGTERM drains and exits cleanly.
             proc.terminate()
             code = proc.wait(timeout=30)
-            rest = proc.stdout.read()
+            proc.reader.join(timeout=10)  # it ends at the pipe's end, after the last lines
+            rest = "".join(proc.log)
             if code != 0 or "stopped" not in rest:
                 print(f"server exit {code}: {rest!r}")
                 return 1
