@@ -12,6 +12,7 @@ the group's s. bf16 autocast and torch.compile on the CPU (about 4x fp32 here).
 from __future__ import annotations
 
 import argparse
+import shutil
 import json
 import math
 import os
@@ -259,6 +260,10 @@ def main():
             log.flush()
         if step % args.save_every == 0 or step == args.steps:
             save(model, cfg, args.out)
+            if step % args.save_every == 0:
+                # A copy per save, so both runs can be evaluated at the same step (--at-step) if
+                # one has to be stopped early.
+                shutil.copy(os.path.join(args.out, "checkpoint.pt"), os.path.join(args.out, f"ckpt_step{step}.pt"))
     train_time = time.time() - t0
     result = dict(info, tokens_seen=tokens, steps=args.steps, train_seconds=train_time)
     if stats is not None:
