@@ -26,6 +26,10 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Most open connections (default 1024; env DLCM_MAX_CONNECTIONS).") var maxConnections: Int?
     @Option(name: .long, help: "Model id to report (default: the checkpoint folder's name; env DLCM_MODEL_NAME).") var modelName: String?
     @Option(name: .long, help: "Seconds to let requests finish on shutdown (default 30; env DLCM_DRAIN_TIMEOUT).") var drainTimeout: Double?
+    @Option(name: .long, help: "PEM certificate chain: serve HTTPS, with --tls-key (env DLCM_TLS_CERT).") var tlsCert: String?
+    @Option(name: .long, help: "PEM private key of --tls-cert (env DLCM_TLS_KEY).") var tlsKey: String?
+    @Option(name: .long, help: "Seconds a client may take to finish the TLS handshake (default 10; env DLCM_TLS_HANDSHAKE_TIMEOUT).") var tlsHandshakeTimeout: Double?
+    @Flag(name: .long, inversion: .prefixedNo, help: "gzip JSON/text responses of 1 KiB or more for clients that accept it (default on; env DLCM_GZIP=on|off).") var gzip: Bool?
 
     func validate() throws {
         for (name, value, least) in [("--max-batch", maxBatch, 1), ("--max-queue", maxQueue, 0), ("--prefill-chunk", prefillChunk, 1),
@@ -34,6 +38,32 @@ struct ServeCommand: ParsableCommand {
             if let value, value < least { throw ValidationError("\(name) must be at least \(least)") }
         }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
+        if let tlsHandshakeTimeout, !(tlsHandshakeTimeout > 0) { throw ValidationError("--tls-handshake-timeout must be positive") }
+    }
+
+    /// --tls-cert/--tls-key (or their env vars): both or neither. The files are loaded here,
+    /// before the model, so that a bad path fails at once with OpenSSL's reason.
+    private func tlsConfiguration(_ env: [String: String]) throws -> TLSConfiguration? {
+        switch (tlsCert ?? env["DLCM_TLS_CERT"], tlsKey ?? env["DLCM_TLS_KEY"]) {
+        case (nil, nil):
+            return nil
+        case let (cert?, key?):
+            let tls = TLSConfiguration(certificateChainPath: cert, privateKeyPath: key)
+            try tls.validate()
+            return tls
+        default:
+            throw ValidationError("--tls-cert and --tls-key (DLCM_TLS_CERT, DLCM_TLS_KEY) must be given together")
+        }
+    }
+
+    private func gzipEnabled(_ env: [String: String]) throws -> Bool {
+        if let gzip { return gzip }
+        guard let value = env["DLCM_GZIP"] else { return true }
+        switch value.lowercased() {
+        case "1", "on", "true", "yes": return true
+        case "0", "off", "false", "no": return false
+        default: throw ValidationError("DLCM_GZIP must be on or off, not \"\(value)\"")
+        }
     }
 
     func run() throws {
@@ -41,6 +71,8 @@ struct ServeCommand: ParsableCommand {
         func pick<T: LosslessStringConvertible>(_ value: T?, _ name: String, _ fallback: T) -> T {
             value ?? env["DLCM_" + name].flatMap(T.init) ?? fallback
         }
+        let tls = try tlsConfiguration(env)
+        let gzipOn = try gzipEnabled(env)
         let modelPath = env["DLCM_MODEL"].map { options.model == "weights/dlcm-7m-debian" ? $0 : options.model } ?? options.model
         let threads = options.threads ?? env["DLCM_THREADS"].flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount
         let bundle = try ModelBundle(directory: URL(fileURLWithPath: modelPath), threads: threads)
@@ -59,11 +91,14 @@ struct ServeCommand: ParsableCommand {
         http.timeouts.idle = .milliseconds(Int(1000 * pick(idleTimeout, "IDLE_TIMEOUT", 5.0)))
         http.timeouts.header = .milliseconds(Int(1000 * pick(headerTimeout, "HEADER_TIMEOUT", 10.0)))
         http.maxConnections = pick(maxConnections, "MAX_CONNECTIONS", http.maxConnections)
+        http.tls = tls
+        http.timeouts.tlsHandshake = .milliseconds(Int(1000 * pick(tlsHandshakeTimeout, "TLS_HANDSHAKE_TIMEOUT", 10.0)))
+        http.gzip = gzipOn
 
         try engine.start()
         let server = APIServer(engine: engine, configuration: api, http: http)
         try server.start()
-        say("dlcm serve: model \(server.modelName) (\(bundle.model.config.maxSeqLen) tokens context, \(threads) threads) on http://\(http.host):\(server.port)")
+        say("dlcm serve: model \(server.modelName) (\(bundle.model.config.maxSeqLen) tokens context, \(threads) threads) on \(tls == nil ? "http" : "https")://\(http.host):\(server.port)")
 
         // Block until SIGINT/SIGTERM, then drain: /ready turns 503, the listener closes and
         // requests in flight finish (or are cut at the drain timeout).
@@ -88,7 +123,7 @@ struct ServeCommand: ParsableCommand {
     }
 }
 
-/// A line on stdout, unbuffered (scripts wait for the "on http://" line).
+/// A line on stdout, unbuffered (scripts wait for the "on http://" or "on https://" line).
 private func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
