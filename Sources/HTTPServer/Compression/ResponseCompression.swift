@@ -11,14 +11,14 @@ struct ResponseCompression: Sendable {
     /// Rewrites `headers` and `body` in place when gzip applies. Runs on the thread that
     /// answers (the engine's, usually), never as extra work for the event loop unless the
     /// handler itself answers there.
-    func apply(status: HTTPStatus, acceptEncoding: [String], headers: inout HTTPHeaders, body: inout [UInt8]) {
+    func apply(status: HTTPStatus, requestHeaders: HTTPHeaders, headers: inout HTTPHeaders, body: inout [UInt8]) {
         guard status.mayHaveBody, status.code != 206, body.count >= minimumBytes,
               !headers.contains("Content-Encoding"),
               let type = headers["Content-Type"], Self.isCompressible(type) else { return }
         // The representation now depends on Accept-Encoding, whichever way this one goes:
         // a cache must not hand the gzip body to a client that did not ask for it.
         Self.addVary(to: &headers)
-        guard AcceptEncoding.prefersGzip(acceptEncoding),
+        guard AcceptEncoding.prefersGzip(requestHeaders.values(for: "Accept-Encoding")),
               let compressed = Gzip.compress(body, level: level),
               compressed.count < body.count else { return }
         headers.add(name: "Content-Encoding", value: "gzip")

@@ -30,8 +30,9 @@ public final class HTTPResponder: Sendable {
     private let connection: ConnectionRef
     private let sequence: UInt64
     private let compression: ResponseCompression?
-    /// The request's Accept-Encoding values, kept only when compression is on.
-    private let acceptEncoding: [String]
+    /// The request's headers, kept only when compression is on (Accept-Encoding is looked up
+    /// only for a body that could be compressed, so small answers pay nothing for it).
+    private let requestHeaders: HTTPHeaders
     private let state = Locked(State())
 
     init(
@@ -42,7 +43,7 @@ public final class HTTPResponder: Sendable {
         self.sequence = sequence
         self.mailbox = mailbox
         self.compression = compression
-        self.acceptEncoding = compression == nil ? [] : head.headers.values(for: "Accept-Encoding")
+        self.requestHeaders = compression == nil ? HTTPHeaders() : head.headers
         self.isHeadRequest = head.method == "HEAD"
         self.requestVersion = head.version
         self.keepAliveRequested = head.keepAlive
@@ -70,7 +71,7 @@ public final class HTTPResponder: Sendable {
         var body = body
         // Outside the lock: the loop thread takes it to cancel, and must not wait on deflate.
         // HEAD too, since its headers (Content-Encoding, Content-Length) must be GET's.
-        compression?.apply(status: status, acceptEncoding: acceptEncoding, headers: &headers, body: &body)
+        compression?.apply(status: status, requestHeaders: requestHeaders, headers: &headers, body: &body)
         return state.withLock { s in
             guard !s.cancelled, case .fresh = s.phase else { return false }
             s.phase = .done
