@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What TLS costs: `dlcm serve` over plain HTTP and over TLS, side by side in one run, under wrk on
-# loopback. Two figures: keep-alive requests/s (record encryption only) and new-connection
-# requests/s with `Connection: close` (a full handshake per request: ECDHE P-256 + ECDSA here).
+# loopback. Keep-alive requests/s (record encryption only), new-connection requests/s with
+# `Connection: close` (a full handshake per request: TLS 1.3, ECDHE + ECDSA P-256), and the
+# server's own CPU time per request (from /proc, so wrk's half of each handshake is not counted).
 #   bench/tls_bench.sh [seconds] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,23 +21,40 @@ for i in $(seq 100); do
     sleep 0.2
 done
 
-run() { wrk -t1 -c"$conns" -d"${secs}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, in clock ticks
+hz=$(getconf CLK_TCK)
+# One wrk run against server pid $1: prints "requests/s server-CPU-us-per-request".
+run() {
+    local pid=$1; shift
+    local before out after
+    before=$(ticks "$pid")
+    out=$(wrk -t1 -c"$conns" -d"${secs}s" "$@")
+    after=$(ticks "$pid")
+    local rps total
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    total=$(awk '/requests in/ {print $1}' <<<"$out")
+    python3 -c "print(f'{$rps:.0f} {1e6 * ($after - $before) / $hz / max($total, 1):.1f}')"
+}
 close=(-H "Connection: close")
 # Alternating rounds, so that load from elsewhere on the machine hits both sides alike.
-p1=$(run http://127.0.0.1:18183/health);  t1=$(run https://127.0.0.1:18184/health)
-p2=$(run http://127.0.0.1:18183/health);  t2=$(run https://127.0.0.1:18184/health)
-pc1=$(run "${close[@]}" http://127.0.0.1:18183/health); tc1=$(run "${close[@]}" https://127.0.0.1:18184/health)
-pc2=$(run "${close[@]}" http://127.0.0.1:18183/health); tc2=$(run "${close[@]}" https://127.0.0.1:18184/health)
-echo "wrk -t1 -c$conns -d${secs}s /health (two alternating rounds)"
-printf "keep-alive  plain: %9.0f %9.0f   tls: %9.0f %9.0f requests/s\n" "$p1" "$p2" "$t1" "$t2"
-printf "new conn    plain: %9.0f %9.0f   tls: %9.0f %9.0f requests/s\n" "$pc1" "$pc2" "$tc1" "$tc2"
-python3 - "$p1" "$p2" "$t1" "$t2" "$pc1" "$pc2" "$tc1" "$tc2" <<'PY'
+for round in 1 2; do
+    echo "keep-alive plain $(run $plain http://127.0.0.1:18183/health)"
+    echo "keep-alive tls   $(run $tls https://127.0.0.1:18184/health)"
+    echo "new-conn   plain $(run $plain "${close[@]}" http://127.0.0.1:18183/health)"
+    echo "new-conn   tls   $(run $tls "${close[@]}" https://127.0.0.1:18184/health)"
+done > "$work/results"
+echo "wrk -t1 -c$conns -d${secs}s /health, two alternating rounds: requests/s, server CPU us/request"
+cat "$work/results"
+python3 - "$work/results" <<'PY'
 import sys
-p1, p2, t1, t2, pc1, pc2, tc1, tc2 = map(float, sys.argv[1:])
-print(f"ratio tls/plain, keep-alive:     {(t1 + t2) / (p1 + p2):.2f}")
-print(f"ratio tls/plain, new connection: {(tc1 + tc2) / (pc1 + pc2):.2f}")
-# 1/rate is the wall time per request with the machine saturated; the difference between TLS and
-# plain new connections is what a handshake adds, server and wrk's client side together (they
-# share the machine's cores), so an upper bound on the server's own share.
-print(f"added per new TLS connection: {1e6 * (2 / (tc1 + tc2) - 2 / (pc1 + pc2)):.0f} us (client + server)")
+from collections import defaultdict
+rates, cpu = defaultdict(list), defaultdict(list)
+for line in open(sys.argv[1]):
+    mode, kind, rps, us = line.split()
+    rates[mode, kind].append(float(rps)); cpu[mode, kind].append(float(us))
+mean = lambda xs: sum(xs) / len(xs)
+for mode in ("keep-alive", "new-conn"):
+    print(f"{mode:10s} tls/plain requests/s {mean(rates[mode, 'tls']) / mean(rates[mode, 'plain']):.2f}, "
+          f"server CPU per request {mean(cpu[mode, 'tls']):.1f} us vs {mean(cpu[mode, 'plain']):.1f} us")
+print(f"handshake: about {mean(cpu['new-conn', 'tls']) - mean(cpu['new-conn', 'plain']):.0f} us of server CPU per new connection")
 PY
