@@ -135,6 +135,21 @@ struct GzipServerTests {
         }
     }
 
+    @Test func thresholdIsConfigurable() throws {
+        let body = Array(String(repeating: #"{"a":1}"#, count: 20).utf8)  // 140 bytes
+        let handler: HTTPHandler = { _, responder in
+            responder.respond(status: .ok, headers: ["Content-Type": "application/json"], body: body)
+        }
+        for (minimum, gzipped) in [(1024, false), (141, false), (140, true)] {
+            try withServer(ServerConfiguration(gzipMinimumBytes: minimum), handler: handler) { server in
+                let client = try TestClient(port: server.port)
+                let response = try get(client, "/", acceptEncoding: "gzip")
+                #expect((response.headers["Content-Encoding"] == "gzip") == gzipped, "minimum \(minimum)")
+                #expect(try (gzipped ? gunzip(response.body) : response.body) == body)
+            }
+        }
+    }
+
     @Test func switchedOff() throws {
         try withServer(ServerConfiguration(gzip: false), handler: Self.handler) { server in
             let client = try TestClient(port: server.port)
