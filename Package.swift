@@ -63,8 +63,16 @@ let package = Package(
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenization"]),
         // Glibc's module map has no <sys/epoll.h>/<sys/eventfd.h>, and accept4 needs _GNU_SOURCE.
         .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
-        // HTTP/1.1 over non-blocking sockets and epoll. Knows nothing of models.
-        .target(name: "HTTPServer", dependencies: ["CEpoll", "Locking"]),
+        // TLS for HTTPServer (libssl-dev); the context settings OpenSSL spells as macros are set in shim.h.
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        // gzip response bodies (zlib1g-dev); deflateInit2 is a macro, so one-shot gzip is in shim.h.
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        // HTTP/1.1 over non-blocking sockets and epoll, optionally TLS and gzip. Knows nothing of models.
+        .target(name: "HTTPServer", dependencies: ["CEpoll", "COpenSSL", "CZlib", "Locking"]),
         // A pthread-mutex-guarded value (TSan sees through pthread mutexes; see Locked.swift).
         .target(name: "Locking"),
         // Joins text and model: per-request generation (sampling, streaming text, stop strings).

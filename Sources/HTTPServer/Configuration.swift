@@ -40,19 +40,37 @@ public struct HTTPTimeouts: Sendable, Equatable {
     /// After the last response on a closing connection: how long to drain what the client still
     /// sends, so that closing with unread input does not reset the connection under the response.
     public var linger: Duration
+    /// From accept to a finished TLS handshake (TLS only). Total, like `header`: a client that
+    /// stalls mid-handshake holds its slot no longer than this. The header deadline starts after.
+    public var tlsHandshake: Duration
 
     public init(
         header: Duration = .seconds(10),
         body: Duration = .seconds(30),
         idle: Duration = .seconds(5),
         writeStall: Duration = .seconds(30),
-        linger: Duration = .seconds(1)
+        linger: Duration = .seconds(1),
+        tlsHandshake: Duration = .seconds(10)
     ) {
         self.header = header
         self.body = body
         self.idle = idle
         self.writeStall = writeStall
         self.linger = linger
+        self.tlsHandshake = tlsHandshake
+    }
+}
+
+/// HTTPS: where the PEM files are. Both are read once, at `Server.start()`.
+public struct TLSConfiguration: Sendable, Equatable {
+    /// The certificate chain, leaf first (what `openssl req -x509 -out` writes, or fullchain.pem).
+    public var certificateChainPath: String
+    /// The leaf certificate's private key, unencrypted PEM (PKCS#8 or traditional).
+    public var privateKeyPath: String
+
+    public init(certificateChainPath: String, privateKeyPath: String) {
+        self.certificateChainPath = certificateChainPath
+        self.privateKeyPath = privateKeyPath
     }
 }
 
@@ -70,6 +88,16 @@ public struct ServerConfiguration: Sendable {
     public var maxOutputBufferBytes: Int
     /// Bytes read per read(2); also bounds input buffered while a response is in flight.
     public var readBufferSize: Int
+    /// Serve TLS on the listening socket when set; plain HTTP when nil.
+    public var tls: TLSConfiguration?
+    /// gzip whole (non-streamed) responses when the client accepts it, the body is at least
+    /// `gzipMinimumBytes` and its Content-Type is compressible (JSON, text). Streams never are.
+    public var gzip: Bool
+    /// Smaller bodies go as they are: under about a kilobyte gzip saves little and costs a
+    /// deflate setup per response.
+    public var gzipMinimumBytes: Int
+    /// zlib level, 1 (fastest) to 9 (smallest); 6 is zlib's own default.
+    public var gzipLevel: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -79,7 +107,11 @@ public struct ServerConfiguration: Sendable {
         timeouts: HTTPTimeouts = HTTPTimeouts(),
         maxConnections: Int = 1024,
         maxOutputBufferBytes: Int = 4 * 1024 * 1024,
-        readBufferSize: Int = 64 * 1024
+        readBufferSize: Int = 64 * 1024,
+        tls: TLSConfiguration? = nil,
+        gzip: Bool = true,
+        gzipMinimumBytes: Int = 1024,
+        gzipLevel: Int = 6
     ) {
         self.host = host
         self.port = port
@@ -89,5 +121,9 @@ public struct ServerConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.maxOutputBufferBytes = maxOutputBufferBytes
         self.readBufferSize = readBufferSize
+        self.tls = tls
+        self.gzip = gzip
+        self.gzipMinimumBytes = gzipMinimumBytes
+        self.gzipLevel = gzipLevel
     }
 }

@@ -40,11 +40,15 @@ public final class Server: Sendable {
     /// The port bound by `start()` (the kernel's choice when configured as 0); 0 before start.
     public var port: Int { running.withLock { $0?.port ?? 0 } }
 
-    /// Binds and starts the event loop thread. Throws if binding fails.
+    /// Loads the TLS certificate and key (when configured), binds, and starts the event loop
+    /// thread. Throws `TLSSetupError` for an unusable certificate or key, before binding, and
+    /// `SyscallError` if binding fails.
     public func start() throws {
-        _ = cepoll_ignore_sigpipe()  // belt and braces: sends use MSG_NOSIGNAL already
+        // Plain sends use MSG_NOSIGNAL; OpenSSL writes with write(2), which needs this.
+        _ = cepoll_ignore_sigpipe()
         try running.withLock { running in
             precondition(running == nil, "Server.start() called twice")
+            let tlsContext = try configuration.tls.map { tls throws(TLSSetupError) in try TLSContext(tls) }
             let (listenFD, port) = try Socket.listen(
                 host: configuration.host, port: configuration.port, backlog: configuration.backlog)
             let mailbox: LoopMailbox
@@ -53,7 +57,7 @@ public final class Server: Sendable {
                 mailbox = try LoopMailbox()
                 loop = try EventLoop(
                     configuration: configuration, listenFD: listenFD, handler: handler,
-                    counters: counters, mailbox: mailbox, clock: clock)
+                    counters: counters, mailbox: mailbox, clock: clock, tlsContext: tlsContext)
             } catch {
                 closeDescriptor(listenFD)
                 throw error

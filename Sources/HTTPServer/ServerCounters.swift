@@ -11,12 +11,18 @@ public final class ServerCounters: Sendable {
         public var requestsParsed: Int
         /// Requests the server answered itself with an error (400, 408, 413, …), by status code.
         public var parseErrorsByStatus: [Int: Int]
+        /// TLS handshakes completed.
+        public var tlsHandshakes: Int
+        /// TLS handshakes that failed (not TLS, bad record, no shared cipher) or timed out.
+        public var tlsHandshakeFailures: Int
     }
 
     let open = Atomic<Int>(0)
     let accepted = Atomic<Int>(0)
     let rejected = Atomic<Int>(0)
     let requests = Atomic<Int>(0)
+    let tlsHandshakes = Atomic<Int>(0)
+    let tlsHandshakeFailures = Atomic<Int>(0)
     private let errors = Locked<[Int: Int]>([:])
 
     public init() {}
@@ -29,7 +35,9 @@ public final class ServerCounters: Sendable {
             acceptedConnections: accepted.load(ordering: .relaxed),
             rejectedConnections: rejected.load(ordering: .relaxed),
             requestsParsed: requests.load(ordering: .relaxed),
-            parseErrorsByStatus: errors.withLock { $0 })
+            parseErrorsByStatus: errors.withLock { $0 },
+            tlsHandshakes: tlsHandshakes.load(ordering: .relaxed),
+            tlsHandshakeFailures: tlsHandshakeFailures.load(ordering: .relaxed))
     }
 
     func increment(_ counter: borrowing Atomic<Int>, by delta: Int = 1) {

@@ -41,6 +41,10 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds to let requests finish after SIGINT/SIGTERM; a second signal exits at once (default 30; env DLCM_DRAIN_TIMEOUT).") var drainTimeout: Double?
     @OptionGroup(title: "Access") var access: AccessOptions
     @OptionGroup(title: "Logging") var logging: LoggingOptions
+    @Option(name: .long, help: "PEM certificate chain: serve HTTPS, with --tls-key (env DLCM_TLS_CERT).") var tlsCert: String?
+    @Option(name: .long, help: "PEM private key of --tls-cert (env DLCM_TLS_KEY).") var tlsKey: String?
+    @Option(name: .long, help: "Seconds a client may take to finish the TLS handshake (default 10; env DLCM_TLS_HANDSHAKE_TIMEOUT).") var tlsHandshakeTimeout: Double?
+    @Flag(name: .long, inversion: .prefixedNo, help: "gzip JSON/text responses of 1 KiB or more for clients that accept it (default on; env DLCM_GZIP=on|off).") var gzip: Bool?
 
     /// Startup failures (bad settings, broken weights, a port in use) end as one line on stderr
     /// and a non-zero status: 2 for a setting, 1 for anything else.
@@ -56,9 +60,26 @@ struct ServeCommand: ParsableCommand {
         }
     }
 
+    /// --tls-cert/--tls-key (or their variables): both or neither. The files are loaded here,
+    /// before the model, so that a bad path fails at once with OpenSSL's reason.
+    private func tlsConfiguration(_ settings: Settings) throws -> TLSConfiguration? {
+        switch (settings.string(tlsCert, "TLS_CERT"), settings.string(tlsKey, "TLS_KEY")) {
+        case (nil, nil):
+            return nil
+        case let (cert?, key?):
+            let tls = TLSConfiguration(certificateChainPath: cert, privateKeyPath: key)
+            do { try tls.validate() } catch { throw StartupError("\(error)") }
+            return tls
+        default:
+            throw StartupError("--tls-cert and --tls-key (DLCM_TLS_CERT, DLCM_TLS_KEY) must be given together")
+        }
+    }
+
     private func serve() throws {
         let settings = Settings()
         let env = settings.environment
+        let tls = try tlsConfiguration(settings)
+        let scheme = tls == nil ? "http" : "https"
         let modelPath = env["DLCM_MODEL"].map { options.model == "weights/dlcm-7m-debian" ? $0 : options.model } ?? options.model
         let threads = try settings.int(options.threads, "THREADS", ProcessInfo.processInfo.activeProcessorCount, least: 1)
 
@@ -78,6 +99,9 @@ struct ServeCommand: ParsableCommand {
         http.timeouts.header = .milliseconds(Int(1000 * (try settings.seconds(headerTimeout, "HEADER_TIMEOUT", 10.0))))
         http.maxConnections = try settings.int(maxConnections, "MAX_CONNECTIONS", http.maxConnections, least: 1)
         let drain = try settings.seconds(drainTimeout, "DRAIN_TIMEOUT", 30.0, orZero: true)
+        http.tls = tls
+        http.timeouts.tlsHandshake = .milliseconds(Int(1000 * (try settings.seconds(tlsHandshakeTimeout, "TLS_HANDSHAKE_TIMEOUT", 10.0))))
+        http.gzip = try settings.bool(gzip, "GZIP", true)
 
         let log = try logging.bootstrap(settings: settings)
         api.logPrompts = log.prompts
@@ -91,9 +115,9 @@ struct ServeCommand: ParsableCommand {
         do { try server.start() } catch { engine.stop(); throw error }
         // Signals are taken over only now: until the server is up, SIGTERM simply ends the process.
         let signals = ShutdownSignals(logger: logger)
-        say("dlcm serve: model \(server.modelName) (\(bundle.model.config.maxSeqLen) tokens context, \(threads) threads) on http://\(http.host):\(server.port)")
+        say("dlcm serve: model \(server.modelName) (\(bundle.model.config.maxSeqLen) tokens context, \(threads) threads) on \(scheme)://\(http.host):\(server.port)")
         logger.info("started", metadata: [
-            "model": .string(server.modelName), "address": .string("http://\(http.host):\(server.port)"),
+            "model": .string(server.modelName), "address": .string("\(scheme)://\(http.host):\(server.port)"),
             "context": .stringConvertible(bundle.model.config.maxSeqLen), "threads": .stringConvertible(threads),
             "max_batch": .stringConvertible(engineConfiguration.maxRunning), "api_keys": .stringConvertible(api.apiKeys.count),
             "open_endpoints": .string(api.openEndpoints.sorted().joined(separator: ",")), "cors": .string(describe(api.cors)),
@@ -136,7 +160,7 @@ private func complain(_ message: String) {
     FileHandle.standardError.write(Data("dlcm serve: error: \(line)\n".utf8))
 }
 
-/// A line on stdout, unbuffered (scripts wait for the "on http://" line).
+/// A line on stdout, unbuffered (scripts wait for the "on http://" or "on https://" line).
 private func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

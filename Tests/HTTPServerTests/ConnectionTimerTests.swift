@@ -17,6 +17,20 @@ struct ConnectionTimerTests {
         #expect(timer.expired(now: 100 * Self.ms) == .head)
     }
 
+    @Test func handshakeDeadlineIsTotalAndTheHeadsStartsAfterIt() {
+        var tls = timeouts
+        tls.tlsHandshake = .milliseconds(500)
+        var timer = ConnectionTimer(timeouts: tls, now: 0, phase: .handshake)
+        #expect(timer.nextDeadline == 500 * Self.ms)
+        timer.enter(.handshake, now: 400 * Self.ms)  // handshake records arriving: no extension
+        #expect(timer.expired(now: 499 * Self.ms) == nil)
+        #expect(timer.expired(now: 500 * Self.ms) == .handshake)
+        // Done at 450 ms: the head gets its full 100 ms from there, not from accept.
+        timer.enter(.head, now: 450 * Self.ms)
+        #expect(timer.expired(now: 549 * Self.ms) == nil)
+        #expect(timer.expired(now: 550 * Self.ms) == .head)
+    }
+
     @Test func bodyDeadlineMovesWithProgress() {
         var timer = ConnectionTimer(timeouts: timeouts, now: 0)
         timer.enter(.body, now: 10 * Self.ms)

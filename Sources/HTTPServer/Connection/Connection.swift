@@ -1,6 +1,8 @@
 /// One client connection. Owned and touched only by the event loop thread.
 final class Connection {
     enum State: Equatable {
+        /// TLS only: the handshake is under way; no HTTP byte has been read yet.
+        case handshaking
         /// Parsing a request (or waiting for one).
         case reading
         /// The handler has the request; input is buffered, not parsed (pipelining stays ordered).
@@ -14,7 +16,9 @@ final class Connection {
 
     let id: UInt64
     let fd: Int32
-    var state: State = .reading
+    /// nil for plain HTTP: the plain path pays one nil check per read or write (see Transport.swift).
+    let tls: TLSSession?
+    var state: State
     var parser: HTTPRequestParser
     var timer: ConnectionTimer
 
@@ -38,9 +42,11 @@ final class Connection {
     var registeredEvents: UInt32
     var readPaused = false
 
-    init(id: UInt64, fd: Int32, limits: HTTPLimits, timer: ConnectionTimer, events: UInt32) {
+    init(id: UInt64, fd: Int32, tls: TLSSession? = nil, limits: HTTPLimits, timer: ConnectionTimer, events: UInt32) {
         self.id = id
         self.fd = fd
+        self.tls = tls
+        self.state = tls == nil ? .reading : .handshaking
         self.parser = HTTPRequestParser(limits: limits)
         self.timer = timer
         self.registeredEvents = events

@@ -5,6 +5,8 @@
 /// meanwhile. The event loop tells the timer what happened; a periodic sweep asks `expired`.
 public struct ConnectionTimer: Sendable, Equatable {
     public enum ReadPhase: Sendable, Equatable {
+        /// TLS only: from accept to the end of the handshake. Total, not per read.
+        case handshake
         /// Waiting for (or inside) a request head. The deadline is total, not per read.
         case head
         /// Inside a request body; the deadline moves with every byte received.
@@ -18,7 +20,7 @@ public struct ConnectionTimer: Sendable, Equatable {
     }
 
     public enum Expiry: Sendable, Equatable {
-        case head, body, idle, writeStall, linger
+        case handshake, head, body, idle, writeStall, linger
     }
 
     let timeouts: HTTPTimeouts
@@ -26,18 +28,24 @@ public struct ConnectionTimer: Sendable, Equatable {
     public private(set) var readDeadline: UInt64?
     public private(set) var writeDeadline: UInt64?
 
-    /// A new connection starts in `.head`: a client that connects and sends nothing is held
-    /// only as long as one that sends half a head.
-    public init(timeouts: HTTPTimeouts, now: UInt64) {
+    /// A new connection starts in `.head` (`.handshake` for TLS): a client that connects and
+    /// sends nothing is held only as long as one that sends half a head.
+    public init(timeouts: HTTPTimeouts, now: UInt64, phase: ReadPhase = .head) {
         self.timeouts = timeouts
-        self.phase = .head
-        self.readDeadline = now &+ timeouts.header.nanoseconds
+        self.phase = phase
+        self.enter(phase, now: now, force: true)
     }
 
     public mutating func enter(_ newPhase: ReadPhase, now: UInt64) {
-        if newPhase == phase, newPhase == .head { return }  // head time is total: never extended
+        enter(newPhase, now: now, force: false)
+    }
+
+    private mutating func enter(_ newPhase: ReadPhase, now: UInt64, force: Bool) {
+        // Head and handshake time are totals: re-entering the phase never extends them.
+        if !force, newPhase == phase, newPhase == .head || newPhase == .handshake { return }
         phase = newPhase
         switch newPhase {
+        case .handshake: readDeadline = now &+ timeouts.tlsHandshake.nanoseconds
         case .head: readDeadline = now &+ timeouts.header.nanoseconds
         case .body: readDeadline = now &+ timeouts.body.nanoseconds
         case .idle: readDeadline = now &+ timeouts.idle.nanoseconds
@@ -70,6 +78,7 @@ public struct ConnectionTimer: Sendable, Equatable {
         if let w = writeDeadline, now >= w { return .writeStall }
         guard let r = readDeadline, now >= r else { return nil }
         switch phase {
+        case .handshake: return .handshake
         case .head: return .head
         case .body: return .body
         case .idle: return .idle

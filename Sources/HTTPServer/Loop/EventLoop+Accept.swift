@@ -25,17 +25,28 @@ extension EventLoop {
                 reject(fd)
                 continue
             }
+            var tls: TLSSession?
+            if let tlsContext {
+                do {
+                    tls = try TLSSession(context: tlsContext, fd: fd)
+                } catch {
+                    closeDescriptor(fd)  // out of memory in OpenSSL: nothing to tell the client
+                    continue
+                }
+            }
             let id = nextID
             nextID += 1
             do {
                 try control(EPOLL_CTL_ADD, fd: fd, events: Self.baseEvents, token: id)
             } catch {
+                tls?.free()
                 closeDescriptor(fd)
                 continue
             }
+            // A TLS connection's first deadline is the handshake's; the head's starts after it.
             let connection = Connection(
-                id: id, fd: fd, limits: configuration.limits,
-                timer: ConnectionTimer(timeouts: configuration.timeouts, now: now),
+                id: id, fd: fd, tls: tls, limits: configuration.limits,
+                timer: ConnectionTimer(timeouts: configuration.timeouts, now: now, phase: tls == nil ? .head : .handshake),
                 events: Self.baseEvents)
             connections[id] = connection
             counters.increment(counters.open)
@@ -43,9 +54,15 @@ extension EventLoop {
         }
     }
 
-    /// Over the connection limit: a best-effort 503 (one non-blocking send) and close.
+    /// Over the connection limit: a best-effort 503 (one non-blocking send) and close. Under
+    /// TLS just the close: plaintext would be garbage to a client expecting a ServerHello, and
+    /// a handshake is the very cost being refused.
     private func reject(_ fd: Int32) {
         counters.increment(counters.rejected)
+        if tlsContext != nil {
+            closeDescriptor(fd)
+            return
+        }
         let response = ResponseWriter.error(.serviceUnavailable, message: "Server is at its connection limit", retryAfter: 1)
         _ = response.withUnsafeBytes { try? Socket.send(fd, $0) }
         closeDescriptor(fd)

@@ -7,8 +7,17 @@ import CEpoll
 extension EventLoop {
     func handleEvent(_ connection: Connection, _ flags: UInt32) {
         if flags & (CEPOLL_ERR | CEPOLL_HUP) != 0 {
+            if connection.state == .handshaking { counters.increment(counters.tlsHandshakeFailures) }
             close(connection)
             return
+        }
+        var flags = flags
+        if let tls = connection.tls {
+            if connection.state == .handshaking {
+                guard advanceHandshake(connection, tls, peerClosed: flags & CEPOLL_RDHUP != 0) else { return }
+                flags |= CEPOLL_IN  // the first request may have come with the client's Finished
+            }
+            flags = tls.resumes(flags)
         }
         if flags & CEPOLL_OUT != 0 {
             flush(connection)
@@ -27,7 +36,7 @@ extension EventLoop {
 
     func handleReadable(_ connection: Connection) {
         switch connection.state {
-        case .closed:
+        case .closed, .handshaking:
             return
         case .inFlight where connection.pendingInput >= inputCap:
             // Enough pipelined input is waiting; read more once this response is done.
@@ -38,7 +47,7 @@ extension EventLoop {
         }
         let result: IOResult<Int>
         do {
-            result = try Socket.read(connection.fd, into: readBuffer)
+            result = try connection.receive(into: readBuffer)
         } catch {
             close(connection)
             return
@@ -116,7 +125,7 @@ extension EventLoop {
         counters.increment(counters.requests)
         let responder = HTTPResponder(
             connection: ConnectionRef(connection: connection), sequence: connection.sequence,
-            mailbox: mailbox, head: head)
+            mailbox: mailbox, head: head, compression: compression)
         connection.responder = responder
         let request = HTTPRequest(head: head, body: connection.body)
         connection.head = nil
@@ -133,6 +142,7 @@ extension EventLoop {
         var wanted = CEPOLL_RDHUP
         if !connection.readPaused { wanted |= CEPOLL_IN }
         if connection.pendingOutput > 0 { wanted |= CEPOLL_OUT }
+        if let tls = connection.tls { wanted = tls.interest(wanted) }
         guard wanted != connection.registeredEvents else { return }
         do {
             try control(EPOLL_CTL_MOD, fd: connection.fd, events: wanted, token: connection.id)

@@ -26,7 +26,7 @@ extension EventLoop {
             let result: IOResult<Int>
             do {
                 result = try connection.output.withUnsafeBytes { bytes in
-                    try Socket.send(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.outputStart...]))
+                    try connection.transmit(UnsafeRawBufferPointer(rebasing: bytes[connection.outputStart...]))
                 }
             } catch {
                 close(connection)  // EPIPE / ECONNRESET: the client is gone
@@ -86,7 +86,7 @@ extension EventLoop {
         connection.input = []
         connection.inputStart = 0
         connection.readPaused = false
-        Socket.shutdownWrite(connection.fd)
+        connection.shutdownWrite()
         connection.timer.enter(.linger, now: now)
         updateInterest(connection)
     }
@@ -96,6 +96,7 @@ extension EventLoop {
     func close(_ connection: Connection) {
         guard connection.state != .closed else { return }
         connection.state = .closed
+        connection.releaseTransport()
         closeDescriptor(connection.fd)  // also removes it from the epoll set
         connections[connection.id] = nil
         counters.increment(counters.open, by: -1)

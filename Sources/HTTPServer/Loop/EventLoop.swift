@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CEpoll
+import COpenSSL
 
 /// One thread, one epoll instance, every connection. Level-triggered: a connection that is not
 /// ready to take more input simply drops EPOLLIN from its interest set.
@@ -19,6 +20,10 @@ final class EventLoop: @unchecked Sendable {  // handed to its thread once, then
     let counters: ServerCounters
     let mailbox: LoopMailbox
     let clock: any MonotonicClock
+    /// Set when serving TLS: every accepted connection starts with a handshake.
+    let tlsContext: TLSContext?
+    /// Set when gzip is on; handed to each responder.
+    let compression: ResponseCompression?
     let epollFD: Int32
     var listenFD: Int32
     var listenerPaused = false
@@ -36,20 +41,27 @@ final class EventLoop: @unchecked Sendable {  // handed to its thread once, then
 
     init(
         configuration: ServerConfiguration, listenFD: Int32, handler: @escaping HTTPHandler,
-        counters: ServerCounters, mailbox: LoopMailbox, clock: any MonotonicClock
+        counters: ServerCounters, mailbox: LoopMailbox, clock: any MonotonicClock,
+        tlsContext: TLSContext? = nil
     ) throws {
         self.configuration = configuration
         self.handler = handler
         self.counters = counters
         self.mailbox = mailbox
         self.clock = clock
+        self.tlsContext = tlsContext
+        self.compression = configuration.gzip
+            ? ResponseCompression(minimumBytes: configuration.gzipMinimumBytes, level: configuration.gzipLevel) : nil
         self.listenFD = listenFD
         self.epollFD = try syscallOrThrow("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
-        self.readBuffer = .allocate(byteCount: max(4096, configuration.readBufferSize), alignment: 16)
+        // Under TLS a read must have room for a whole record (see TLSSession.read).
+        let leastRead = tlsContext == nil ? 4096 : Int(COPENSSL_MAX_RECORD_PLAINTEXT)
+        self.readBuffer = .allocate(byteCount: max(leastRead, configuration.readBufferSize), alignment: 16)
         self.inputCap = max(configuration.readBufferSize,
                             configuration.limits.maxRequestLineLength + configuration.limits.maxHeaderBytes)
         let t = configuration.timeouts
-        let shortest = [t.header, t.body, t.idle, t.writeStall, t.linger].map(\.nanoseconds).min() ?? 1_000_000_000
+        let phases = [t.header, t.body, t.idle, t.writeStall, t.linger] + (tlsContext == nil ? [] : [t.tlsHandshake])
+        let shortest = phases.map(\.nanoseconds).min() ?? 1_000_000_000
         // A quarter of the shortest timeout, between 5 ms and 250 ms.
         self.sweepInterval = min(max(shortest / 4, 5_000_000), 250_000_000)
         self.nextSweep = clock.nowNanoseconds() &+ sweepInterval
@@ -148,9 +160,10 @@ final class EventLoop: @unchecked Sendable {  // handed to its thread once, then
         mailbox.draining.store(true, ordering: .relaxed)
         closeListener()
         // Connections between requests have nothing in flight: close them now.
+        // A TLS handshake under way has no request yet either.
         for connection in Array(connections.values)
-        where connection.state == .reading && connection.parser.phase == .idle
-            && connection.pendingInput == 0 && connection.pendingOutput == 0 {
+        where connection.state == .handshaking || (connection.state == .reading && connection.parser.phase == .idle
+            && connection.pendingInput == 0 && connection.pendingOutput == 0) {
             close(connection)
         }
     }

@@ -29,15 +29,21 @@ public final class HTTPResponder: Sendable {
     private let mailbox: LoopMailbox
     private let connection: ConnectionRef
     private let sequence: UInt64
+    private let compression: ResponseCompression?
+    /// The request's headers, kept only when compression is on (Accept-Encoding is looked up
+    /// only for a body that could be compressed, so small answers pay nothing for it).
+    private let requestHeaders: HTTPHeaders
     private let state = Locked(State())
 
     init(
         connection: ConnectionRef, sequence: UInt64, mailbox: LoopMailbox,
-        head: HTTPRequestHead
+        head: HTTPRequestHead, compression: ResponseCompression? = nil
     ) {
         self.connection = connection
         self.sequence = sequence
         self.mailbox = mailbox
+        self.compression = compression
+        self.requestHeaders = compression == nil ? HTTPHeaders() : head.headers
         self.isHeadRequest = head.method == "HEAD"
         self.requestVersion = head.version
         self.keepAliveRequested = head.keepAlive
@@ -57,10 +63,16 @@ public final class HTTPResponder: Sendable {
         if runNow { callback() }
     }
 
-    /// A complete response with a Content-Length body.
+    /// A complete response with a Content-Length body, gzip-encoded when the server's gzip is
+    /// on and the request accepts it (see `ResponseCompression`).
     @discardableResult
     public func respond(status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) -> Bool {
-        state.withLock { s in
+        var headers = headers
+        var body = body
+        // Outside the lock: the loop thread takes it to cancel, and must not wait on deflate.
+        // HEAD too, since its headers (Content-Encoding, Content-Length) must be GET's.
+        compression?.apply(status: status, requestHeaders: requestHeaders, headers: &headers, body: &body)
+        return state.withLock { s in
             guard !s.cancelled, case .fresh = s.phase else { return false }
             s.phase = .done
             let keepAlive = wantsKeepAlive
@@ -89,6 +101,7 @@ public final class HTTPResponder: Sendable {
     }
 
     /// Sends the head of a streamed response: chunked for HTTP/1.1, close-delimited for 1.0.
+    /// Never gzip-encoded, so that each piece leaves as soon as it is written.
     @discardableResult
     public func startStream(status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders()) -> Bool {
         state.withLock { s in
