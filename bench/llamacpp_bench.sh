@@ -16,6 +16,7 @@
 #   LLAMA_DIR         where llama.cpp is fetched and built (default ../llamacpp-build)
 #   PEAK_GFLOPS       f32 GFLOP/s of one thread (default 118: one 512-bit FMA per cycle, measured)
 #   PEAK_GBS          DRAM bandwidth GB/s (default 40)
+#   RAW_DIR           keep every run's raw output there (default: a temporary directory)
 # The machine may be shared: the two tools run alternately, round after round, and the best
 # figure of each is reported, so both see the same conditions; read the ratios.
 set -euo pipefail
@@ -48,8 +49,11 @@ for d in $DTYPES; do
     fi
 done
 
-RAW=$(mktemp -d)
-trap 'rm -rf "$RAW"' EXIT
+if [ -n "${RAW_DIR:-}" ]; then
+    RAW=$RAW_DIR && mkdir -p "$RAW" && rm -f "$RAW"/llama-*.json "$RAW"/dlcm-*.txt
+else
+    RAW=$(mktemp -d) && trap 'rm -rf "$RAW"' EXIT
+fi
 for r in $(seq 1 "$ROUNDS"); do
     for t in $THREADS; do
         echo "== round $r, $t thread(s)" >&2
