@@ -35,17 +35,18 @@ def dense_config(checkpoint: str) -> DenseConfig:
 
 def llama_results(raw: str):
     """{(dtype, threads): {"prefill": best tok/s, "decode": best tok/s, "all_prefill": [...],
-    "all_decode": [...]}} over every repetition of every round."""
+    "all_decode": [...]}}: one figure per round and kind."""
     out = {}
     for f in glob.glob(os.path.join(raw, "llama-*.json")):
-        m = re.match(r"llama-(\w+)-t(\d+)-r\d+\.json", os.path.basename(f))
+        m = re.match(r"llama-(\w+)-t(\d+)-r\d+-\w+\.json", os.path.basename(f))
         key = (m.group(1), int(m.group(2)))
         best = out.setdefault(key, {"prefill": 0.0, "decode": 0.0, "all_prefill": [], "all_decode": []})
         for test in json.load(open(f)):
             rates = test.get("samples_ts") or [test["avg_ts"]]
             kind = "prefill" if test["n_prompt"] > 0 and test["n_gen"] == 0 else "decode"
+            # Prefill: the best of the round's repetitions, as dlcm bench reports its prefill.
             best[kind] = max([best[kind]] + rates)
-            best["all_" + kind] += rates
+            best["all_" + kind] += [max(rates)] if kind == "prefill" else rates
     return out
 
 
