@@ -7,7 +7,7 @@
 #   bench/llamacpp_bench.sh
 #
 # Environment (all optional):
-#   THREADS="1 2"     thread counts          ROUNDS=2     alternating rounds (best of each is kept)
+#   THREADS="1 2"     thread counts          ROUNDS=4     alternating rounds (best of each is kept)
 #   DTYPES="f32 f16 bf16"  GGUF weight types for llama.cpp (f32 is the like-for-like comparison:
 #                          the DLCM weights are f32)
 #   DENSE_CKPT        dense training checkpoint (default weights/recipe/runs/dense/checkpoint.pt,
@@ -23,7 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 THREADS=${THREADS:-"1 2"}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-4}
 DTYPES=${DTYPES:-"f32 f16 bf16"}
 MODEL=${MODEL:-weights/dlcm-7m-debian}
 LLAMA_DIR=${LLAMA_DIR:-$ROOT/../llamacpp-build}
@@ -42,12 +42,16 @@ BIN=$(bench/llamacpp/build.sh "$LLAMA_DIR" | tail -1)
 
 GGUF_DIR=$LLAMA_DIR/models
 mkdir -p "$GGUF_DIR"
-for d in $DTYPES; do
+for d in $(echo f32 $DTYPES | tr ' ' '\n' | sort -u); do
     g=$GGUF_DIR/dense-$d.gguf
     if [ ! -f "$g" ] || [ "$DENSE_CKPT" -nt "$g" ] || [ weights/recipe/export_gguf.py -nt "$g" ]; then
         python3 weights/recipe/export_gguf.py "$DENSE_CKPT" "$MODEL/tokenizer.json" "$g" --dtype "$d" >&2
     fi
 done
+
+# What is timed must compute the same thing: llama.cpp's greedy continuations equal PyTorch's.
+echo "== parity of the f32 GGUF with PyTorch DenseLM" >&2
+python3 bench/llamacpp/parity.py "$DENSE_CKPT" "$MODEL/tokenizer.json" "$GGUF_DIR/dense-f32.gguf" "$BIN" >&2
 
 if [ -n "${RAW_DIR:-}" ]; then
     RAW=$RAW_DIR && mkdir -p "$RAW" && rm -f "$RAW"/llama-*.json "$RAW"/dlcm-*.txt
