@@ -14,6 +14,7 @@ import glob
 import json
 import os
 import re
+import statistics
 import sys
 
 import torch
@@ -33,16 +34,19 @@ def dense_config(checkpoint: str) -> DenseConfig:
 
 
 def llama_results(raw: str):
-    """{(dtype, threads): {"prefill": best tok/s, "decode": best tok/s}}"""
+    """{(dtype, threads): {"prefill": best tok/s, "decode": best tok/s, "all_prefill": [...],
+    "all_decode": [...]}}: one figure per round and kind."""
     out = {}
     for f in glob.glob(os.path.join(raw, "llama-*.json")):
-        m = re.match(r"llama-(\w+)-t(\d+)-r\d+\.json", os.path.basename(f))
+        m = re.match(r"llama-(\w+)-t(\d+)-r\d+-\w+\.json", os.path.basename(f))
         key = (m.group(1), int(m.group(2)))
-        best = out.setdefault(key, {"prefill": 0.0, "decode": 0.0})
+        best = out.setdefault(key, {"prefill": 0.0, "decode": 0.0, "all_prefill": [], "all_decode": []})
         for test in json.load(open(f)):
-            rate = max(test.get("samples_ts") or [test["avg_ts"]])
+            rates = test.get("samples_ts") or [test["avg_ts"]]
             kind = "prefill" if test["n_prompt"] > 0 and test["n_gen"] == 0 else "decode"
-            best[kind] = max(best[kind], rate)
+            # Prefill: the best of the round's repetitions, as dlcm bench reports its prefill.
+            best[kind] = max([best[kind]] + rates)
+            best["all_" + kind] += [max(rates)] if kind == "prefill" else rates
     return out
 
 
@@ -55,7 +59,11 @@ def dlcm_results(raw: str):
         text = open(f).read()
         p = re.search(r"prefill\s+(\d+) tokens:\s+([\d.]+) tok/s.*\[([\d.]+) tokens/concept\]", text)
         d = re.search(r"decode batch\s+1:\s+([\d.]+) tok/s.*\[([\d.]+) tokens/concept\]", text)
-        best = out.setdefault(t, {"prefill": 0.0, "decode": 0.0})
+        best = out.setdefault(t, {"prefill": 0.0, "decode": 0.0, "all_prefill": [], "all_decode": []})
+        if p:
+            best["all_prefill"].append(float(p.group(2)))
+        if d:
+            best["all_decode"].append(float(d.group(1)))
         if p and float(p.group(2)) > best["prefill"]:
             best.update(prefill=float(p.group(2)), prefill_tpc=float(p.group(3)), prompt=int(p.group(1)))
         if d and float(d.group(1)) > best["decode"]:
@@ -98,7 +106,8 @@ def main():
                   f"prefill {r['prefill_tpc']:.2f} tokens/concept")
             break
     print(f"peak: {a.peak_gflops:.0f} GFLOP/s per thread (f32), {a.peak_gbs:.0f} GB/s DRAM; "
-          "decode weight traffic = matmul weights x bytes per weight per token\n")
+          "decode weight traffic = matmul weights x bytes per weight per token")
+    print("tok/s: best of all runs (median in brackets); GFLOP/s, GB/s and ratios from the best\n")
 
     hdr = f"{'':26}" + "".join(f"{'llama.cpp dense ' + d:>24}" for d in dtypes) + f"{'DLCM Swift ' + dlcm_dtype:>24}"
     for t in threads:
@@ -126,13 +135,13 @@ def main():
             pg = res["prefill"] * prefill_flops(fpre, head, PROMPT) / 1e9
             dg = res["decode"] * fdec / 1e9
             db = res["decode"] * fdec / 2 * nbytes / 1e9
-            cells["pre"].append(f"{res['prefill']:.0f}")
+            cells["pre"].append(f"{res['prefill']:.0f} ({statistics.median(res['all_prefill']):.0f})")
             cells["pre_g"].append(f"{pg:.1f} ({100 * pg / peak:.0f}%)")
-            cells["dec"].append(f"{res['decode']:.0f}")
+            cells["dec"].append(f"{res['decode']:.0f} ({statistics.median(res['all_decode']):.0f})")
             cells["dec_g"].append(f"{dg:.1f} ({100 * dg / peak:.0f}%)")
             cells["dec_b"].append(f"{db:.1f} ({100 * db / a.peak_gbs:.0f}%)")
-        for label, k in [("prefill tok/s", "pre"), ("prefill GFLOP/s (% peak)", "pre_g"),
-                         ("decode tok/s", "dec"), ("decode GFLOP/s (% peak)", "dec_g"),
+        for label, k in [("prefill tok/s (median)", "pre"), ("prefill GFLOP/s (% peak)", "pre_g"),
+                         ("decode tok/s (median)", "dec"), ("decode GFLOP/s (% peak)", "dec_g"),
                          ("decode weights GB/s (%)", "dec_b")]:
             print(f"{label:26}" + "".join(f"{c:>24}" for c in cells[k]))
         if t in dlcm:
