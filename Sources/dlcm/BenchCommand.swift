@@ -52,8 +52,10 @@ struct BenchCommand: ParsableCommand {
         }
         let flops = c.flopsPerToken(tokensPerConcept: tpc)
         let prefillRate = Double(prompt.count) / best
-        print(String(format: "prefill  %4d tokens: %8.0f tok/s  %6.1f GFLOP/s (%.0f%% of %.0f peak)  [%.2f tokens/concept]",
-                     prompt.count, prefillRate, prefillRate * flops.total / 1e9, 100 * prefillRate * flops.total / 1e9 / peakGflops, peakGflops, tpc))
+        // Executed FLOPs: a prefill computes logits for its last token only.
+        let prefillFlops = flops.total - flops.lmHead * (1 - 1 / Double(prompt.count))
+        print(String(format: "prefill  %4d tokens: %8.0f tok/s  %6.1f GFLOP/s executed at %.2f MFLOP/token (%.0f%% of %.0f peak)  [%.2f tokens/concept]",
+                     prompt.count, prefillRate, prefillRate * prefillFlops / 1e9, prefillFlops / 1e6, 100 * prefillRate * prefillFlops / 1e9 / peakGflops, peakGflops, tpc))
 
         // Decode at each batch size: greedy steps after a short distinct prompt per sequence.
         for b in batch {
