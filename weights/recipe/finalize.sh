@@ -13,5 +13,5 @@ python3 $R/train.py --model dlcm  "${common[@]}" "${at[@]}" --out $R/runs/dlcm  
 python3 $R/train.py --model dense "${common[@]}" "${at[@]}" --out $R/runs/dense | tail -n 30
 python3 $R/export.py "$src" weights/$NAME --dtype ${DTYPE:-bfloat16}
 python3 $R/make_vectors.py shipped weights/$NAME
-python3 $R/model_card.py weights/$NAME --dlcm $R/runs/dlcm --dense $R/runs/dense > /dev/null
+python3 $R/model_card.py weights/$NAME --dlcm $R/runs/dlcm --dense $R/runs/dense --master "$src" > /dev/null
 ls -la weights/$NAME

@@ -65,6 +65,7 @@ def main():
     ap.add_argument("--dlcm", required=True)
     ap.add_argument("--dense", required=True)
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
+    ap.add_argument("--master", default=None, help="the f32 training checkpoint exported (default <dlcm>/checkpoint.pt)")
     args = ap.parse_args()
     from tokenizers import Tokenizer
 
@@ -95,7 +96,7 @@ def main():
     # against the f32 master weights of the training checkpoint, on the same windows.
     dtype_name = json.load(open(os.path.join(args.model_dir, "config.json"))).get("dtype", "float32")
     rounding_note = ""
-    master = os.path.join(args.dlcm, "checkpoint.pt")
+    master = args.master or os.path.join(args.dlcm, "checkpoint.pt")
     if dtype_name != "float32" and os.path.exists(master):
         from train import eval_windows
         import torch.nn.functional as F
@@ -137,6 +138,14 @@ def main():
             lic_lines.append(f"- {info.get('package', info.get('name'))} {info.get('version', '')}: {info.get('license', info.get('licenses', ''))}")
 
     a = rd["args"]
+    import math
+    stopped_early = rd["steps"] < rd["schedule_steps"]
+    frac = rd["steps"] / rd["schedule_steps"]
+    lr_left = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac))
+    stop_note = (f" Both runs were stopped at step {rd['steps']} of a {rd['schedule_steps']}-step cosine schedule "
+                 f"(learning rate still {lr_left:.2f} of its peak) when the session's time ran out, and are "
+                 f"compared at that step." if stopped_early else "")
+    finalize_step = f" {rd['steps']}" if stopped_early else ""
     card = f"""# {name}: a small DLCM trained on Debian's documentation, dictionaries and source code
 
 A Dynamic Large Concept Model (arXiv 2512.24617) in the format of `weights/FORMAT.md`, trained from
@@ -161,7 +170,7 @@ briefly trained to be useful for anything else.
 
 - Data: {sum(stats['splits'][f'train_{d}']['tokens'] for d in ('prose', 'tech', 'code')):,} training tokens from
   Debian packages (below); each model saw **{rd['tokens_seen']:,} tokens** ({rd['steps']} steps of {a['batch']} x {a['seq']}),
-  {rd['tokens_seen'] / rd['non_embedding_params']:.1f} tokens per non-embedding parameter.
+  {rd['tokens_seen'] / rd['non_embedding_params']:.1f} tokens per non-embedding parameter.{stop_note}
 - Time: DLCM {rd['train_seconds'] / 60:.0f} min, dense baseline {rn['train_seconds'] / 60:.0f} min, run side by side on the
   2 vCPUs (one thread each) while the rest of the project was being built, bf16 autocast, eager.
 - Optimiser: AdamW (0.9, 0.95), weight decay {a['wd']}, base lr {a['lr']} with decoupled muP groups (token
@@ -221,7 +230,7 @@ pip install torch tokenizers safetensors numpy
 python3 weights/recipe/data.py
 python3 weights/recipe/train.py --model dlcm  --no-compile --steps {rd['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dlcm
 python3 weights/recipe/train.py --model dense --no-compile --steps {rn['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dense
-NAME={name} bash weights/recipe/finalize.sh   # eval both, export, reference vectors, this card
+NAME={name} bash weights/recipe/finalize.sh{finalize_step}   # eval both, export, reference vectors, this card
 ```
 The two runs were trained side by side with the same seed, so they read the same token stream.
 """
