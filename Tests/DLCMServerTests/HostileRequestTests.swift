@@ -129,8 +129,9 @@ import Testing
         }
         // obs-text (bytes >= 0x80) is legal in header values; invalid UTF-8 there must not crash
         // anything downstream, and the request is served.
+        let body = #"{"prompt":"a","max_tokens":1}"#
         let latin = Array("POST /v1/completions HTTP/1.1\r\nHost: x\r\nX-Name: ".utf8) + [0xFF, 0xC3, 0x28, 0x80]
-            + Array("\r\nContent-Type: application/json\r\nContent-Length: 28\r\n\r\n{\"prompt\":\"a\",\"max_tokens\":1}".utf8)
+            + Array("\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
         #expect(try Self.send(latin, to: s).status == 200)
     }
 
@@ -178,7 +179,6 @@ import Testing
             ("raw NUL in a string", Array(#"{"prompt":"a"#.utf8) + [0] + Array(#"b"}"#.utf8)),
             ("raw NUL between tokens", Array(#"{"prompt":"a",#.utf8) + [0] + Array(#""n":1}"#.utf8)),
             ("raw newline in a string", Array("{\"prompt\":\"a\nb\"}".utf8)),
-            ("UTF-16 body", [0xFF, 0xFE] + Array(#"{"prompt":"a"}"#.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }),
             ("empty body", []),
             ("trailing garbage", Array(#"{"prompt":"a"} x"#.utf8)),
             ("two objects", Array(#"{"prompt":"a"}{"prompt":"b"}"#.utf8)),
@@ -191,6 +191,10 @@ import Testing
         for (label, body) in cases {
             Self.expectRefused(Self.post(body), status: 400, on: s, label)
         }
+        // JSON must be UTF-8 (RFC 8259 8.1), but Foundation's decoder also reads UTF-16 with a
+        // byte order mark; that is harmless, and such a body is served like its UTF-8 twin.
+        let utf16: [UInt8] = [0xFF, 0xFE] + #"{"prompt":"a","max_tokens":1}"#.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        #expect(try Self.send(Self.post(utf16), to: s).status == 200)
         // Escaped NUL and other controls are valid JSON and valid prompts.
         #expect(try Self.send(Self.post(#"{"prompt":"a\u0000b\u0001","max_tokens":1}"#), to: s).status == 200)
     }
@@ -198,7 +202,6 @@ import Testing
     @Test func absurdNumbersAre400NamingTheField() throws {
         let s = try Self.server()
         let cases: [(String, String)] = [
-            (#""max_tokens":1e999"#, "max_tokens"),
             (#""max_tokens":-1"#, "max_tokens"),
             (#""max_tokens":9223372036854775807"#, "max_tokens"),
             (#""max_tokens":-9223372036854775808"#, "max_tokens"),
@@ -208,8 +211,6 @@ import Testing
             (#""n":9223372036854775807"#, "n"),
             (#""n":0"#, "n"),
             (#""n":-1"#, "n"),
-            (#""temperature":1e999"#, "temperature"),
-            (#""temperature":-1e999"#, "temperature"),
             (#""temperature":1e39"#, "temperature"),
             (#""top_p":1e-60"#, "top_p"),
             (#""top_k":-2"#, "top_k"),
@@ -232,6 +233,11 @@ import Testing
         ]
         for (field, param) in cases {
             Self.expectRefused(Self.post(#"{"prompt":"a","# + field + "}"), status: 400, param: param, on: s, field)
+        }
+        // Numbers beyond Double's range are refused by the JSON decoder itself, before any field
+        // is looked at: a 400 without a param.
+        for field in [#""max_tokens":1e999"#, #""temperature":-1e999"#, #""seed":1e400"#] {
+            Self.expectRefused(Self.post(#"{"prompt":"a","# + field + "}"), status: 400, on: s, field)
         }
         // Prompt token ids out of range, and a prompt that cannot fit.
         Self.expectRefused(Self.post(#"{"prompt":[1,-1]}"#), status: 400, param: "prompt", on: s, "negative token id")
@@ -282,9 +288,9 @@ import Testing
             }
         }
         let nested: [(String, String)] = [
-            (#""stream":true,"stream_options":{"include_usage":"yes"}"#, "include_usage"),
-            (#""dlcm":{"concepts":1}"#, "concepts"),
-            (#""dlcm":{"timeout":"5"}"#, "timeout"),
+            (#""stream":true,"stream_options":{"include_usage":"yes"}"#, "stream_options.include_usage"),
+            (#""dlcm":{"concepts":1}"#, "dlcm.concepts"),
+            (#""dlcm":{"timeout":"5"}"#, "dlcm.timeout"),
         ]
         for (field, param) in nested {
             Self.expectRefused(Self.post(#"{"prompt":"a","# + field + "}"), status: 400, param: param, on: s, field)
