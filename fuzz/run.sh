@@ -12,7 +12,7 @@ case "$name" in
     json) max_len=2048 ;;
     *) echo "unknown target $name" >&2; exit 2 ;;
 esac
-bin=$(fuzz/build.sh)
+bin=$(fuzz/build.sh "fuzz-$name")
 mkdir -p ".build-fuzz/corpus/$name" .build-fuzz/artifacts
 # Swift's backtracer would swallow the crash before libFuzzer saves the input.
 export SWIFT_BACKTRACE=enable=no

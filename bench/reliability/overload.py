@@ -110,7 +110,7 @@ def main():
         time.sleep(0.3)
         after = call(port, "GET", "/health")[0]
         print(f"{2 * args.max_connections} connections against --max-connections {args.max_connections}: the extra "
-              f"{args.max_connections} got {', '.join(f'{k}: {extra_status.count(k)}' for k in sorted(set(map(str, extra_status))))} "
+              f"{args.max_connections} got {', '.join(f'{k} x{list(map(str, extra_status)).count(k)}' for k in sorted(set(map(str, extra_status))))} "
               f"in median {ms(statistics.median(extra_t))}; /health afterwards: {after}")
         results.append(verdict(all(s == 503 for s in extra_status), "connections over the limit get 503 at accept"))
         results.append(verdict(after == 200, "server answers once they are gone"))

@@ -6,7 +6,7 @@
 Measures a normal completion's latency before and during the attack (the median during must stay
 within 2x of before), and checks that every dripping connection is closed by the header timeout
 (total time for the head, not per read), answered 408 where the socket still takes it. Bounded:
-about header-timeout + 15 s.
+about 3 x header-timeout + 15 s.
 """
 import argparse
 import select
@@ -15,16 +15,19 @@ import statistics
 import threading
 import time
 
-from common import Server, add_server_args, call, finish, ms, pct, verdict
+from common import SHIPPED, Server, add_server_args, call, finish, ms, pct, verdict
 
 HEAD = b"POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Padding: " + b"p" * 4000
 
 
-def latencies(port, n):
+def latencies(port, n, min_seconds=0.0):
+    """Latencies of normal completions: at least n, and for at least min_seconds."""
     out = []
-    for _ in range(n):
+    start = time.perf_counter()
+    while len(out) < n or time.perf_counter() - start < min_seconds:
         t0 = time.perf_counter()
-        status, _, _ = call(port, "POST", "/v1/completions", {"prompt": "Hello", "max_tokens": 8, "temperature": 0})
+        status, _, _ = call(port, "POST", "/v1/completions",
+                            {"prompt": "Hello", "max_tokens": 16, "ignore_eos": True, "temperature": 0})
         out.append(time.perf_counter() - t0)
         assert status == 200, status
     return out
@@ -83,7 +86,7 @@ class Dripper(threading.Thread):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_server_args(ap)
+    add_server_args(ap, model=SHIPPED)
     ap.add_argument("--connections", type=int, default=300)
     ap.add_argument("--header-timeout", type=float, default=2.0)
     ap.add_argument("--interval", type=float, default=0.1, help="seconds between bytes on each connection")
@@ -98,7 +101,8 @@ def main():
         drip.ready.wait()
         time.sleep(0.5)
         t_attack = time.perf_counter()
-        during = latencies(server.port, args.samples)
+        # Across at least two header timeouts, so that reconnecting attackers are included.
+        during = latencies(server.port, args.samples, min_seconds=2 * args.header_timeout + 1)
         during_span = time.perf_counter() - t_attack
         held = len(drip.opened)
         drip.stop_reconnecting = True
@@ -108,7 +112,7 @@ def main():
 
         closes = [c[0] for c in drip.closed]
         print(f"attack: {args.connections} connections, 1 byte each per {args.interval} s; {drip.refused} refused at connect")
-        print(f"normal completion latency (max_tokens 8), {args.samples} each: "
+        print(f"normal completion latency (16 tokens), {len(before)} / {len(during)} / {len(after)} requests: "
               f"before median {ms(statistics.median(before))} p90 {ms(pct(before, 90))}; "
               f"during median {ms(statistics.median(during))} p90 {ms(pct(during, 90))} "
               f"(measured over {during_span:.2f} s, {held} attack connections open at the end); "

@@ -66,19 +66,41 @@ class Client:
     def __init__(self, port):
         self.port = port
         self.sock = None
+        self.retries = 0
+        self.got_bytes = False
 
     def exchange(self, raw, cancel=False):
+        reused = self.sock is not None
+        try:
+            return self._exchange(raw, cancel)
+        except (ConnectionError, OSError):
+            # A keep-alive connection the server closed just as it was reused (idle timeout):
+            # like any HTTP client, retry once on a new one, and count it. Anything else is lost.
+            if not reused or self.got_bytes:
+                raise
+            self.sock = None
+            self.retries += 1
+            return self._exchange(raw, cancel)
+
+    def _exchange(self, raw, cancel):
         if self.sock is None:
             self.sock = connect(self.port, timeout=60)
             self.reader = Reader(self.sock)
+        self.got_bytes = False
         self.sock.sendall(raw)
         if cancel:
             status, _ = self.reader.head()
+            self.got_bytes = True
             next(self.reader.chunks())
             self.sock.close()
             self.sock = None
             return status, b""
-        status, headers, body = self.reader.response()
+        status, headers = self.reader.head()
+        self.got_bytes = True
+        if headers.get("transfer-encoding") == "chunked":
+            body = b"".join(self.reader.chunks())
+        else:
+            body = self.reader.exactly(int(headers.get("content-length", "0")))
         if headers.get("connection", "").lower() == "close":
             self.sock.close()
             self.sock = None
@@ -117,8 +139,11 @@ def main():
         samples = []  # (requests done, RSS KiB)
         deadline = time.perf_counter() + args.max_seconds
 
+        clients = []
+
         def worker():
             client = Client(port)
+            clients.append(client)
             while time.perf_counter() < deadline:
                 with lock:
                     if next_index[0] >= len(plan):
@@ -177,7 +202,7 @@ def main():
         print(f"{done + len(lost)} requests in {wall:.1f} s ({(done + len(lost)) / wall:.0f} req/s), concurrency {args.concurrency}: "
               + ", ".join(f"{k} {counts[k]}" for k, _ in KINDS))
         print(f"wrong or mixed-up responses: {len(failures)}; lost (exception/timeout): {len(lost)}; "
-              f"engine idle after {idle if idle is None else f'{idle:.2f} s'}; cancelled sequences {m.get('dlcm_cancelled_requests_total', 0):.0f}")
+              f"keep-alive retries {sum(c.retries for c in clients)}; engine idle after {idle if idle is None else f'{idle:.2f} s'}; cancelled sequences {m.get('dlcm_cancelled_requests_total', 0):.0f}")
         for f in failures[:5]:
             print(f"  wrong: {f}")
         for l in lost[:5]:

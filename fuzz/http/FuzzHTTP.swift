@@ -26,7 +26,7 @@ public func fuzzHTTP(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     let split = feed(pieces, limits: limits)
     guard split == whole else { fatalError("split feed differs:\n whole: \(whole)\n split: \(split)") }
-    if input.count <= 1024 {
+    if input.count <= 256 {
         let bytewise = feed(input.map { [$0] }, limits: limits)
         guard bytewise == whole else { fatalError("byte-at-a-time feed differs:\n whole: \(whole)\n bytes: \(bytewise)") }
     }
