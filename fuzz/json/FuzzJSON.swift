@@ -49,14 +49,15 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     return 0
 }
 
-/// Equality up to how a number is spelled: 1.0 may read back as the integer 1.
+/// Equality up to how a number is spelled (1.0 may read back as the integer 1) and object key
+/// order (Foundation's decoder lists an object's keys in hash order, not document order).
 func sameValue(_ a: JSON, _ b: JSON) -> Bool {
     switch (a, b) {
     case let (.int(x), .double(y)), let (.double(y), .int(x)): return Double(x) == y
     case let (.double(x), .double(y)): return x == y || (x.isNaN && y.isNaN) || (!x.isFinite && b == .null)
     case let (.array(x), .array(y)): return x.count == y.count && zip(x, y).allSatisfy(sameValue)
     case let (.object(x), .object(y)):
-        return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && sameValue($0.1, $1.1) }
+        return x.count == y.count && x.allSatisfy { key, value in b[key].map { sameValue(value, $0) } ?? false }
     default: return a == b
     }
 }
