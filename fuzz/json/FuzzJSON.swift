@@ -2,15 +2,26 @@
 import DLCMEngine
 import Foundation
 
-/// libFuzzer target for request-body decoding: `RequestBody` (JSON parse) and
+/// libFuzzer target for request-body decoding: `RequestBody` (JSONParser) and
 /// `CompletionRequest` (every field's type and range checks) against the tiny-served fixture.
 /// Besides "no crash, no sanitizer report" it checks that
+/// - JSONParser accepts nothing Foundation's JSONDecoder refuses, and reads what both accept the
+///   same way (differential: Foundation is the reference);
 /// - anything parsed writes back out as JSON that parses to the same value;
 /// - a refused body is an `APIError` with a 4xx status (anything else would be a 500);
 /// - an accepted completion request is within the limits the checks promise.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let ours = try? JSONParser.parse(bytes)
+    let reference = try? JSONDecoder().decode(JSON.self, from: Data(bytes))
+    if let ours {
+        guard let reference else { fatalError("JSONParser accepted what Foundation refuses: \(ours.text)") }
+        guard sameValue(ours, reference) else { fatalError("JSONParser and Foundation disagree:\n \(ours.text)\n \(reference.text)") }
+    } else if let reference, String(validating: bytes, as: UTF8.self) != nil, !bytes.contains(UInt8(ascii: "\\")) {
+        // Without escapes and in valid UTF-8 there is no room for a legitimate difference.
+        fatalError("JSONParser refused what Foundation reads as \(reference.text)")
+    }
     let body: RequestBody
     do {
         body = try RequestBody(bytes)
