@@ -188,6 +188,7 @@ import Testing
             ("Infinity literal", Array(#"{"prompt":"a","temperature":Infinity}"#.utf8)),
             ("unterminated", Array(#"{"prompt":"a"#.utf8)),
             ("lone surrogate escape", Array(#"{"prompt":"\ud800"}"#.utf8)),
+            ("duplicate key", Array(#"{"prompt":"a","max_tokens":1,"max_tokens":99999}"#.utf8)),
         ]
         for (label, body) in cases {
             Self.expectRefused(Self.post(body), status: 400, on: s, label)

@@ -45,8 +45,10 @@ import Testing
         #expect(Self.parse("[" + deep + "]") == nil)
     }
 
-    @Test func repeatedKeyKeepsFirstPlaceAndLastValue() {
-        #expect(Self.parse(#"{"a":1,"b":2,"a":3}"#) == .object([("a", .int(3)), ("b", .int(2))]))
+    @Test func repeatedKeyIsRefused() {
+        #expect(Self.parse(#"{"a":1,"b":2,"a":3}"#) == nil)
+        #expect(Self.parse(#"{"a":1,"\u0061":3}"#) == nil)   // the same key, escaped
+        #expect(Self.parse(#"{"a":{"a":1},"b":[{"a":2}]}"#) != nil)  // same name in other objects
     }
 
     @Test func errorSaysWhereWithoutEchoingTheBody() {

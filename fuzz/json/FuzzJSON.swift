@@ -6,7 +6,7 @@ import Foundation
 /// `CompletionRequest` (every field's type and range checks) against the tiny-served fixture.
 /// Besides "no crash, no sanitizer report" it checks that
 /// - JSONParser accepts nothing Foundation's JSONDecoder refuses, and reads what both accept the
-///   same way (differential: Foundation is the reference);
+///   same way (differential: Foundation is the reference; it is laxer, so not the other way);
 /// - anything parsed writes back out as JSON that parses to the same value;
 /// - a refused body is an `APIError` with a 4xx status (anything else would be a 500);
 /// - an accepted completion request is within the limits the checks promise.
@@ -15,12 +15,11 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     let ours = try? JSONParser.parse(bytes)
     let reference = try? JSONDecoder().decode(JSON.self, from: Data(bytes))
+    // One direction only: Foundation is more lenient than RFC 8259 (it takes `{"a":1,}`, and
+    // resolves duplicate keys), and JSONParser refuses those on purpose.
     if let ours {
         guard let reference else { fatalError("JSONParser accepted what Foundation refuses: \(ours.text)") }
         guard sameValue(ours, reference) else { fatalError("JSONParser and Foundation disagree:\n \(ours.text)\n \(reference.text)") }
-    } else if let reference, String(validating: bytes, as: UTF8.self) != nil, !bytes.contains(UInt8(ascii: "\\")) {
-        // Without escapes and in valid UTF-8 there is no room for a legitimate difference.
-        fatalError("JSONParser refused what Foundation reads as \(reference.text)")
     }
     let body: RequestBody
     do {

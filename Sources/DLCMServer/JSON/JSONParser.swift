@@ -8,8 +8,9 @@
 /// What it accepts: UTF-8 only (a leading UTF-8 byte order mark is skipped), nesting up to
 /// `maxDepth`, numbers that fit a Double (integers without fraction or exponent that fit an
 /// Int stay `.int`), escapes with surrogate pairs joined; a lone surrogate, a raw control byte in
-/// a string, invalid UTF-8, or anything after the value is an error. A repeated object key keeps
-/// its first position and its last value, as Python's json and JavaScript do.
+/// a string, invalid UTF-8, or anything after the value is an error. So is a repeated object key:
+/// parsers disagree on which value wins (Foundation keeps the first, Python's json the last), so a
+/// proxy and this server could read different requests from the same bytes.
 struct JSONParser {
     static let maxDepth = 512
 
@@ -100,24 +101,20 @@ struct JSONParser {
         guard depth <= Self.maxDepth else { throw fail("nested deeper than \(Self.maxDepth)") }
         i += 1
         var pairs: [(String, JSON)] = []
-        var index: [String: Int] = [:]
+        var keys = Set<String>()
         skipWhitespace()
         if !atEnd, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(pairs) }
         while true {
             skipWhitespace()
             guard !atEnd, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+            let keyOffset = i
             let key = try string()
+            guard keys.insert(key).inserted else { throw Failure(offset: keyOffset, reason: "duplicate key") }
             skipWhitespace()
             guard !atEnd, bytes[i] == UInt8(ascii: ":") else { throw fail("expected :") }
             i += 1
             skipWhitespace()
-            let v = try value(depth: depth)
-            if let k = index[key] {
-                pairs[k].1 = v
-            } else {
-                index[key] = pairs.count
-                pairs.append((key, v))
-            }
+            pairs.append((key, try value(depth: depth)))
             skipWhitespace()
             guard !atEnd else { throw fail("unterminated object") }
             switch bytes[i] {
