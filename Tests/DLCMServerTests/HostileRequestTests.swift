@@ -309,9 +309,9 @@ import Testing
     @Test func megabyteBodiesOfSmallValuesAreCheap() throws {
         let s = try TestServer()   // default limits: 8 MiB bodies
         let manyPrompts = #"{"prompt":["# + Array(repeating: #""a""#, count: 200_000).joined(separator: ",") + "]}"
-        let manyIDs = #"{"prompt":[["# + Array(repeating: "5", count: 300_000).joined(separator: ",") + "]]}"
+        let manyIDs = #"{"prompt":[["# + Array(repeating: "5", count: 100_000).joined(separator: ",") + "]]}"
         let ignored = #"{"prompt":"a","max_tokens":1,"x":["# + Array(repeating: "1.5", count: 200_000).joined(separator: ",") + "]}"
-        for (label, body, status, param) in [("200k prompts", manyPrompts, 400, "n"), ("300k token ids", manyIDs, 400, "prompt"),
+        for (label, body, status, param) in [("200k prompts", manyPrompts, 400, "n"), ("100k token ids", manyIDs, 400, "prompt"),
                                              ("200k ignored numbers", ignored, 200, nil)] {
             let started = Date()
             let r = try Self.send(Self.post(body), to: s)
