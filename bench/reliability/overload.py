@@ -25,7 +25,7 @@ def main():
     ap.add_argument("--max-batch", type=int, default=4)
     ap.add_argument("--max-queue", type=int, default=8)
     ap.add_argument("--requests", type=int, default=64)
-    ap.add_argument("--max-tokens", type=int, default=48)
+    ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--max-connections", type=int, default=64)
     args = ap.parse_args()
     capacity = args.max_batch + args.max_queue
@@ -56,6 +56,14 @@ def main():
             t.start()
         go.wait()
         t0 = time.perf_counter()
+        # While the admitted ones run, probes one at a time: the time to reject without 64 client
+        # threads competing for the CPU (the burst figures include that contention).
+        time.sleep(0.3)
+        probes = []
+        for _ in range(20):
+            t1 = time.perf_counter()
+            status = call(port, "POST", "/v1/completions", {"prompt": "probe", "max_tokens": 4})[0]
+            probes.append((status, time.perf_counter() - t1))
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
@@ -82,6 +90,9 @@ def main():
               f"{len(refused)} refused ({', '.join(sorted({str(o[0]) for o in refused}))}), {len(other)} other, in {wall:.2f} s")
         if reject_t:
             print(f"time to reject: median {ms(statistics.median(reject_t))}, p99 {ms(pct(reject_t, 99))}, max {ms(max(reject_t))}")
+        probe_t = [t for st, t in probes if st == 429]
+        print(f"single probes while full: {len(probe_t)}/20 refused 429, median {ms(statistics.median(probe_t)) if probe_t else '-'}, "
+              f"max {ms(max(probe_t)) if probe_t else '-'}")
         if done_t:
             print(f"time to complete (admitted): median {ms(statistics.median(done_t))}, max {ms(max(done_t))}")
         results.append(verdict(len(admitted) == capacity, f"exactly max-batch + max-queue ({capacity}) admitted"))
@@ -90,6 +101,7 @@ def main():
         results.append(verdict(shaped, "refusals are OpenAI errors with Retry-After"))
         results.append(verdict(bool(reject_t) and max(reject_t) < min(done_t) / 4 and pct(reject_t, 99) < 0.25,
                                "refusals are quick: p99 under 250 ms and max under a quarter of the fastest completion"))
+        results.append(verdict(len(probe_t) == 20 and max(probe_t) < 0.05, "single probes while full refused in under 50 ms"))
         results.append(verdict(wait_idle(port) is not None, "engine idle afterwards"))
 
         # Phase 2: connections beyond --max-connections get 503 at accept.
