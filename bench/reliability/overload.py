@@ -25,7 +25,7 @@ def main():
     ap.add_argument("--max-batch", type=int, default=4)
     ap.add_argument("--max-queue", type=int, default=8)
     ap.add_argument("--requests", type=int, default=64)
-    ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--max-tokens", type=int, default=512)
     ap.add_argument("--max-connections", type=int, default=64)
     args = ap.parse_args()
     capacity = args.max_batch + args.max_queue
@@ -106,7 +106,7 @@ def main():
 
         # Phase 2: connections beyond --max-connections get 503 at accept.
         held = [connect(port) for _ in range(args.max_connections)]
-        time.sleep(0.2)
+        time.sleep(0.05)
         extra_status, extra_t = [], []
         for _ in range(args.max_connections):
             t1 = time.perf_counter()
