@@ -13,6 +13,7 @@ case "$name" in
     *) echo "unknown target $name" >&2; exit 2 ;;
 esac
 bin=$(fuzz/build.sh "fuzz-$name")
+# Corpus and crashes stay in .build-fuzz whichever build runs (FUZZ_SANITIZE, see build.sh).
 mkdir -p ".build-fuzz/corpus/$name" .build-fuzz/artifacts
 # Swift's backtracer would swallow the crash before libFuzzer saves the input.
 export SWIFT_BACKTRACE=enable=no
