@@ -112,3 +112,15 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (fuzz/README.md), only when DLCM_FUZZ is set: they have no main (libFuzzer
+// supplies it), so they link only with `--sanitize=fuzzer` and must stay out of normal builds.
+// `fuzz/build.sh` builds them into .build-fuzz.
+if ProcessInfo.processInfo.environment["DLCM_FUZZ"] != nil {
+    package.targets += [
+        .executableTarget(name: "fuzz-http", dependencies: ["HTTPServer"], path: "fuzz/http",
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        .executableTarget(name: "fuzz-json", dependencies: ["DLCMServer", "DLCMEngine"], path: "fuzz/json",
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+    ]
+}

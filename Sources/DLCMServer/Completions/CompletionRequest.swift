@@ -27,7 +27,8 @@ struct CompletionRequest {
         let config = server.modelConfig, limits = server.configuration
         let tokenizer = server.tokenizer
         try server.checkModel(body)
-        prompts = try Self.prompts(body.value("prompt"), tokenizer: tokenizer, vocabSize: config.vocabSize)
+        prompts = try Self.prompts(body.value("prompt"), tokenizer: tokenizer, vocabSize: config.vocabSize,
+                                   maxPrompts: limits.maxChoices, contextLength: config.maxSeqLen)
 
         n = try body.int("n") ?? 1
         guard n >= 1, n <= limits.maxChoices else { throw APIError.invalid("n", "must be between 1 and \(limits.maxChoices)") }
@@ -110,10 +111,18 @@ struct CompletionRequest {
     }
 
     /// `prompt`: a string, an array of token ids, or an array of either (a batch).
-    static func prompts(_ value: JSON?, tokenizer: Tokenizer, vocabSize: Int) throws -> [Prompt] {
+    /// More than `maxPrompts` is refused before any is tokenized: each costs event-loop time, and
+    /// a 1 MB body holds 200k one-letter prompts.
+    /// Token-id prompts that cannot fit the context are refused before they are decoded to text.
+    static func prompts(_ value: JSON?, tokenizer: Tokenizer, vocabSize: Int, maxPrompts: Int, contextLength: Int) throws -> [Prompt] {
         func text(_ s: String) -> Prompt { Prompt(text: s, tokens: tokenizer.encode(s, parseSpecial: false)) }
         func ids(_ v: JSON) throws -> Prompt {
             let t = try RequestBody.tokenArray(v, param: "prompt", vocabSize: vocabSize)
+            guard t.count + 1 <= contextLength else {
+                throw APIError.badRequest(
+                    "this model's maximum context length is \(contextLength) tokens; the prompt is \(t.count) tokens (plus 1 BOS): shorten the prompt",
+                    param: "prompt", code: "context_length_exceeded")
+            }
             return Prompt(text: tokenizer.decode(t), tokens: t)
         }
         switch value {
@@ -122,6 +131,9 @@ struct CompletionRequest {
         case .array(let items)?:
             guard !items.isEmpty else { throw APIError.invalid("prompt", "must not be an empty array") }
             if items.allSatisfy({ if case .int = $0 { true } else { false } }) { return [try ids(value!)] }
+            guard items.count <= maxPrompts else {
+                throw APIError.invalid("n", "times the number of prompts must be at most \(maxPrompts)")
+            }
             return try items.map { item in
                 switch item {
                 case .string(let s): return text(s)

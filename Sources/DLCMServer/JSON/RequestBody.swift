@@ -2,13 +2,19 @@
 /// 400 naming the parameter. Unknown fields are ignored (OpenAI clients send extras).
 struct RequestBody {
     let json: JSON
+    /// Where this object sits in the request ("dlcm." for the `dlcm` extension object), so that an
+    /// error names the field as the client wrote it: `dlcm.timeout`, not `timeout`.
+    var path = ""
 
     init(_ bytes: [UInt8]) throws {
         json = try JSON.parse(bytes)
         guard case .object = json else { throw APIError.badRequest("the request body must be a JSON object") }
     }
 
-    init(json: JSON) { self.json = json }
+    init(json: JSON, path: String = "") {
+        self.json = json
+        self.path = path
+    }
 
     func value(_ key: String) -> JSON? {
         guard let v = json[key], v != .null else { return nil }
@@ -20,7 +26,7 @@ struct RequestBody {
         case nil: return nil
         case .int(let i): return i
         case .double(let d) where d == d.rounded() && abs(d) < 1e15: return Int(d)
-        default: throw APIError.invalid(key, "must be an integer")
+        default: throw APIError.invalid(path + key, "must be an integer")
         }
     }
 
@@ -29,7 +35,7 @@ struct RequestBody {
         case nil: return nil
         case .int(let i): return Float(i)
         case .double(let d): return Float(d)
-        default: throw APIError.invalid(key, "must be a number")
+        default: throw APIError.invalid(path + key, "must be a number")
         }
     }
 
@@ -37,7 +43,7 @@ struct RequestBody {
         switch value(key) {
         case nil: return nil
         case .bool(let b): return b
-        default: throw APIError.invalid(key, "must be true or false")
+        default: throw APIError.invalid(path + key, "must be true or false")
         }
     }
 
@@ -45,22 +51,22 @@ struct RequestBody {
         switch value(key) {
         case nil: return nil
         case .string(let s): return s
-        default: throw APIError.invalid(key, "must be a string")
+        default: throw APIError.invalid(path + key, "must be a string")
         }
     }
 
     func object(_ key: String) throws -> RequestBody? {
         switch value(key) {
         case nil: return nil
-        case .object: return RequestBody(json: value(key)!)
-        default: throw APIError.invalid(key, "must be an object")
+        case .object: return RequestBody(json: value(key)!, path: path + key + ".")
+        default: throw APIError.invalid(path + key, "must be an object")
         }
     }
 
     /// An array of token ids.
     func tokens(_ key: String, vocabSize: Int) throws -> [Int32]? {
         guard let v = value(key) else { return nil }
-        return try Self.tokenArray(v, param: key, vocabSize: vocabSize)
+        return try Self.tokenArray(v, param: path + key, vocabSize: vocabSize)
     }
 
     static func tokenArray(_ v: JSON, param: String, vocabSize: Int) throws -> [Int32] {

@@ -57,6 +57,9 @@ public final class HTTPResponder: Sendable {
     public func onCancel(_ callback: @escaping @Sendable () -> Void) {
         let runNow = state.withLock { s -> Bool in
             if s.cancelled { return true }
+            // Answered already: it can no longer be cancelled, and keeping the callback would
+            // keep what it captures (often this responder's owner) alive in a cycle.
+            if case .done = s.phase { return false }
             s.onCancel = callback
             return false
         }
@@ -75,6 +78,7 @@ public final class HTTPResponder: Sendable {
         return state.withLock { s in
             guard !s.cancelled, case .fresh = s.phase else { return false }
             s.phase = .done
+            s.onCancel = nil  // see onCancel: done responses drop the callback and its captures
             let keepAlive = wantsKeepAlive
             let bytes = ResponseWriter.full(
                 status: status, headers: headers, body: body, isHead: isHeadRequest,
@@ -141,6 +145,7 @@ public final class HTTPResponder: Sendable {
         state.withLock { s in
             guard !s.cancelled, case .streaming(let framing, let end) = s.phase else { return false }
             s.phase = .done
+            s.onCancel = nil
             let tail = framing == .chunked && !isHeadRequest ? ChunkedEncoder.terminator : []
             return post(tail, end: end, streamed: true)
         }
@@ -151,8 +156,8 @@ public final class HTTPResponder: Sendable {
         let callback = state.withLock { s -> (@Sendable () -> Void)? in
             if s.cancelled { return nil }
             s.cancelled = true
-            if case .done = s.phase { return nil }
             defer { s.onCancel = nil }
+            if case .done = s.phase { return nil }
             return s.onCancel
         }
         callback?()
