@@ -122,7 +122,7 @@ func rowBlocks(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, ldx:
 ///   - y: (rows, cols) with row stride ldy.
 ///   - cols: valid columns, 1...32.
 ///   - add: accumulate into Y instead of overwriting.
-@inline(__always)
+@inline(never)
 func microKernel12x32(kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
                       packed: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int,
                       cols: Int, add: Bool) {
@@ -195,7 +195,7 @@ func storeRow(_ out: UnsafeMutablePointer<Float>, _ lo: SIMD16<Float>, _ hi: SIM
 }
 
 /// The 12x32 kernel's shape for 5-8 rows (16 accumulators). See `microKernel12x32`.
-@inline(__always)
+@inline(never)
 func microKernel8x32(kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
                      packed: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int,
                      cols: Int, add: Bool) {
@@ -236,7 +236,7 @@ func microKernel8x32(kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
 }
 
 /// The 12x32 kernel's shape for 1-4 rows (a tail after blocks of 12 or 8).
-@inline(__always)
+@inline(never)
 func microKernel4x32(kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
                      packed: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int,
                      cols: Int, add: Bool) {
