@@ -86,8 +86,25 @@ final class TransformerStack {
                     rowLoop.append(contentsOf: g.first..<(g.first + g.count))
                 }
             }
-            let work = rowLoop.count * nh
-            let body: (Range<Int>) -> Void = { range in
+            // Two query heads per KV head (the shipped shapes): score and mix both in one pass
+            // over the cached rows, so each K and V row is loaded once.
+            let paired = rep == 2, nkv = config.nKVHeads
+            let work = rowLoop.count * (paired ? nkv : nh)
+            let body: (Range<Int>) -> Void = paired ? { range in
+                for item in range {
+                    let r = rowLoop[item / nkv], kvh = item % nkv
+                    let n = rowPos[r] + 1
+                    let keys = rowCache[r].keys(l) + kvh * hd, values = rowCache[r].values(l) + kvh * hd
+                    let q0 = q + r * qDim + 2 * kvh * hd, out0 = att + r * qDim + 2 * kvh * hd
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * n) { sbuf in
+                        let s0 = sbuf.baseAddress!, s1 = s0 + n
+                        attentionScorePairs(s0, s1, q0: q0, q1: q0 + hd, keys: keys, stride: kvd, n: n, headDim: hd, scale: scale)
+                        softmax(s0, length: n)
+                        softmax(s1, length: n)
+                        attentionValuePairs(out0, out0 + hd, weights: s0, s1, values: values, stride: kvd, n: n, headDim: hd)
+                    }
+                }
+            } : { range in
                 for item in range {
                     let r = rowLoop[item / nh], h = item % nh, kvh = h / rep
                     let n = rowPos[r] + 1
