@@ -300,7 +300,7 @@ public final class DLCMModel {
                         }
                     }
                 }
-                if let pool, rows * nh > 64 { pool.parallelFor(rows * nh, body) } else { body(0..<(rows * nh)) }
+                if let pool, rows * nh >= 32 { pool.parallelFor(rows * nh, body) } else { body(0..<(rows * nh)) }
             }
         }
         u.update(from: h, count: rows * d)

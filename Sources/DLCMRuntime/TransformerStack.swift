@@ -118,7 +118,9 @@ final class TransformerStack {
                     }
                 }
             }
-            if let pool, work * (rowPos.last ?? 0) > 4096 { pool.parallelFor(work, body) } else if work > 0 { body(0..<work) }
+            // Split over threads once there are a few items and enough cached rows to read: one
+            // item (a row's head pair over ~100 positions) is ~1 us, a hand-off ~1 us.
+            if let pool, work >= 4, work * (rowPos.last ?? 0) >= 1024 { pool.parallelFor(work, body) } else if work > 0 { body(0..<work) }
             matmul(x, att, w.wo, m: rows, accumulate: true, pool: pool)
 
             w.ffnNorm.withUnsafeBufferPointer { nw in

@@ -115,7 +115,6 @@ struct ServeCommand: ParsableCommand {
         do { try server.start() } catch { engine.stop(); throw error }
         // Signals are taken over only now: until the server is up, SIGTERM simply ends the process.
         let signals = ShutdownSignals(logger: logger)
-        say("dlcm serve: model \(server.modelName) (\(bundle.model.config.maxSeqLen) tokens context, \(threads) threads) on \(scheme)://\(http.host):\(server.port)")
         logger.info("started", metadata: [
             "model": .string(server.modelName), "address": .string("\(scheme)://\(http.host):\(server.port)"),
             "context": .stringConvertible(bundle.model.config.maxSeqLen), "threads": .stringConvertible(threads),
@@ -123,6 +122,9 @@ struct ServeCommand: ParsableCommand {
             "open_endpoints": .string(api.openEndpoints.sorted().joined(separator: ",")), "cors": .string(describe(api.cors)),
             "log_level": .string(log.level.rawValue), "log_prompts": .stringConvertible(log.prompts),
         ])
+        // The stdout line last: whoever waits for it may send requests at once, and their log
+        // lines must come after "started" (seen under load: a request line first).
+        say("dlcm serve: model \(server.modelName) (\(bundle.model.config.maxSeqLen) tokens context, \(threads) threads) on \(scheme)://\(http.host):\(server.port)")
         if api.apiKeys.isEmpty {
             logger.notice("authentication is off: no API keys configured (set --api-keys or --api-keys-file)")
         }

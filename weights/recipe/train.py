@@ -31,10 +31,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DOMAINS = ("prose", "tech", "code")
 
 
-def presets():
-    dlcm = DLCMConfig()
-    dense = DenseConfig()
-    return dict(dlcm=dlcm, dense=dense)
+def presets(size: str = "7m"):
+    """Model shapes by --size; each dense baseline is sized to its DLCM's inference FLOPs per token
+    (at the target 4 tokens per concept) by its layer count."""
+    if size == "7m":
+        return dict(dlcm=DLCMConfig(), dense=DenseConfig())
+    S = StackConfig
+    if size == "4m":
+        dlcm = DLCMConfig(d_token=128, d_concept=256, encoder=S(2, 4, 2, 384), backbone=S(2, 4, 2, 768),
+                          decoder=S(2, 4, 2, 384), cross_ffn_dim=384, d_scan=128)
+        dense = DenseConfig(d_model=128, stack=S(7, 4, 2, 384))
+        return dict(dlcm=dlcm, dense=dense)
+    if size == "5m":
+        dlcm = DLCMConfig(d_token=128, d_concept=384, encoder=S(2, 4, 2, 384), backbone=S(2, 6, 2, 1024),
+                          decoder=S(2, 4, 2, 384), cross_ffn_dim=384, d_scan=128)
+        dense = DenseConfig(d_model=128, stack=S(9, 4, 2, 384))
+        return dict(dlcm=dlcm, dense=dense)
+    raise ValueError(f"unknown size {size}")
 
 
 # ---- data ------------------------------------------------------------------------------------
@@ -164,6 +177,7 @@ def evaluate(model, data_dir, L, n_windows, stats):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", choices=["dlcm", "dense"], required=True)
+    ap.add_argument("--size", choices=["7m", "5m", "4m"], default="7m", help="model shape (presets())")
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int, default=2000)
@@ -190,7 +204,7 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
-    cfg = presets()[args.model]
+    cfg = presets(args.size)[args.model]
     model = DLCM(cfg) if args.model == "dlcm" else DenseLM(cfg)
     mup_init(model, args.sigma)
     model.train()

@@ -40,22 +40,50 @@ extension Engine {
         }
     }
 
-    /// A generated token went through the model.
-    func decoded(_ s: EngineSlot, _ out: ForwardOutput) {
-        s.pendingToken = nil
-        if out.boundaries[0] { s.completionConcepts += 1 }
-        if let held = s.heldToken {
-            s.heldToken = nil
-            s.request.onEvent(.token(EmittedToken(token: held, startedConcept: out.boundaries[0], boundaryProbability: out.boundaryProbs[0])))
-            if let reason = held.finish { finish(s, reason); return }
+    /// Generated tokens went through the model: each sequence's held token goes out, then every
+    /// sequence still going picks its next token. Picking (sampling over the vocabulary,
+    /// detokenizing, stop strings: ~10 us a sequence) runs on the model's threads, one slot per
+    /// item, so a 16-sequence step does not spend it serially; the events go out in order after.
+    func decoded(_ slots: [EngineSlot], _ outs: ArraySlice<ForwardOutput>) {
+        var going: [(slot: EngineSlot, logits: [Float])] = []
+        going.reserveCapacity(slots.count)
+        for (s, out) in zip(slots, outs) {
+            s.pendingToken = nil
+            if out.boundaries[0] { s.completionConcepts += 1 }
+            if let held = s.heldToken {
+                s.heldToken = nil
+                s.request.onEvent(.token(EmittedToken(token: held, startedConcept: out.boundaries[0], boundaryProbability: out.boundaryProbs[0])))
+                if let reason = held.finish { finish(s, reason); continue }
+            }
+            if s.sequence != nil { going.append((s, out.logits[0])) }
         }
-        sample(s, logits: out.logits[0])
+        var picked = [GeneratedToken?](repeating: nil, count: going.count)
+        picked.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            let body: (Range<Int>) -> Void = { range in
+                for i in range { out[i] = self.pick(going[i].slot, logits: going[i].logits) }
+            }
+            if let pool = model.pool, going.count >= 4 { pool.parallelFor(going.count, body) } else { body(0..<going.count) }
+        }
+        for (g, token) in zip(going, picked) {
+            if let token { deliver(g.slot, token) }
+        }
+    }
+
+    /// The next token of a running sequence (nil once its caches are gone). Touches only `s`.
+    private func pick(_ s: EngineSlot, logits: [Float]) -> GeneratedToken? {
+        guard let seq = s.sequence else { return nil }
+        return s.generation.next(logits: logits, contextLeft: model.config.maxSeqLen - seq.length)
     }
 
     private func sample(_ s: EngineSlot, logits: [Float]) {
+        if let token = pick(s, logits: logits) { deliver(s, token) }
+    }
+
+    /// Sends a picked token (or holds it until its boundary is known) and records its latency.
+    private func deliver(_ s: EngineSlot, _ token: GeneratedToken) {
         guard let seq = s.sequence else { return }
         let maxLen = model.config.maxSeqLen
-        let token = s.generation.next(logits: logits, contextLeft: maxLen - seq.length)
         let now = monotonicNanoseconds()
         let first = s.lastTokenAt == nil
         let since = Double(now - (s.lastTokenAt ?? s.request.submitted)) / 1e9

@@ -68,7 +68,7 @@ extension Engine {
             if let p = prefill { m.promptTokens += UInt64(p.count) }
             m.generatedTokens += UInt64(decoding.count)
         }
-        for (s, out) in zip(decoding, outputs) { decoded(s, out) }
+        decoded(decoding, outputs.prefix(decoding.count))
         if let p = prefill { prefilled(p.slot, count: p.count, out: outputs[outputs.count - 1]) }
         publishGauges()
         return true
