@@ -33,34 +33,20 @@ public final class DLCMModel {
     public let config: DLCMConfig
     let weights: DLCMWeights
     let source: TensorSource
-    let encoder: TransformerStack
-    let backbone: TransformerStack
-    let decoder: TransformerStack
     public let pool: ThreadPool?
     /// Matrices packed at load for batched matmuls (nil when loaded with `prepack: false`).
     public let packedWeights: PackedWeights?
-    /// Time per stage over all passes so far (reset it freely).
-    public var profile = ForwardProfile()
+    /// Scratch for passes: one lane per thread. A batch of many short items is split over the
+    /// lanes, each running the whole model on its share with no hand-offs inside (see `forward`).
+    private let lanes: [ForwardLane]
+    /// Time per stage over all passes so far, summed over lanes (reset it freely).
+    public var profile: ForwardProfile {
+        get { lanes.dropFirst().reduce(lanes[0].profile) { $0.adding($1.profile) } }
+        set { for (i, lane) in lanes.enumerated() { lane.profile = i == 0 ? newValue : ForwardProfile() } }
+    }
     /// Cross-attention key (QK-normed) and value of the null concept, index 0 for every token.
     let nullK: [Float]   // (d_token)
     let nullV: [Float]   // (d_token)
-
-    // Scratch for a pass, grown to the largest seen.
-    private let x = FloatBuffer()          // (rows, d_token) encoder in -> h
-    private let rq = FloatBuffer()         // (rows, d_scan)
-    private let rk = FloatBuffer()         // (rows, d_scan)
-    private let conceptIn = FloatBuffer()  // (concepts, d_token) segment means
-    private let concepts = FloatBuffer()   // (concepts, d_concept) backbone in -> z -> z~
-    private let ck = FloatBuffer()         // (concepts, d_token)
-    private let cv = FloatBuffer()         // (concepts, d_token)
-    private let cq = FloatBuffer()         // (rows, d_token)
-    private let att = FloatBuffer()        // (rows, d_token)
-    private let u = FloatBuffer()          // (rows, d_token) cross output -> decoder
-    private let un = FloatBuffer()         // (rows, d_token)
-    private let f1 = FloatBuffer()         // (rows, cross_ffn)
-    private let f3 = FloatBuffer()         // (rows, cross_ffn)
-    private let lastRows = FloatBuffer()   // (selected rows, d_token)
-    private let logitBuffer = FloatBuffer() // (selected rows, vocab)
 
     /// - Parameters:
     ///   - source: the tensors; kept alive by the model.
@@ -76,13 +62,8 @@ public final class DLCMModel {
         let weights = try DLCMWeights(config: config, source: source, packer: packer)
         self.weights = weights
         pool = threads > 1 ? ThreadPool(threadCount: threads) : nil
+        lanes = (0..<max(1, threads)).map { _ in ForwardLane(config: config, weights: weights) }
         let c = config
-        encoder = TransformerStack(weights: weights.encoder, config: c.encoder, width: c.dToken, eps: c.normEps,
-                                   ropeTheta: c.ropeTheta, maxPositions: c.maxSeqLen)
-        backbone = TransformerStack(weights: weights.backbone, config: c.backbone, width: c.dConcept, eps: c.normEps,
-                                    ropeTheta: c.ropeTheta, maxPositions: c.maxSeqLen)
-        decoder = TransformerStack(weights: weights.decoder, config: c.decoder, width: c.dToken, eps: c.normEps,
-                                   ropeTheta: c.ropeTheta, maxPositions: c.maxSeqLen)
         var k = [Float](repeating: 0, count: c.dToken), v = k
         weights.conceptNull.withUnsafeBufferPointer { z in
             matmul(&k, z.baseAddress!, weights.cross.wk, m: 1)
@@ -99,27 +80,69 @@ public final class DLCMModel {
     }
 
     public func newSequence() -> SequenceState {
-        SequenceState(config: config, encoder: encoder.makeCache(), backbone: backbone.makeCache(), decoder: decoder.makeCache())
+        let lane = lanes[0]
+        return SequenceState(config: config, encoder: lane.encoder.makeCache(), backbone: lane.backbone.makeCache(),
+                             decoder: lane.decoder.makeCache())
     }
 
     /// Bytes of scratch space the model holds for passes (grows with the largest batch).
-    public var scratchBytes: Int {
-        encoder.scratchBytes + backbone.scratchBytes + decoder.scratchBytes
-            + [x, rq, rk, conceptIn, concepts, ck, cv, cq, att, u, un, f1, f3, lastRows, logitBuffer].reduce(0) { $0 + $1.bytes }
-    }
+    public var scratchBytes: Int { lanes.reduce(0) { $0 + $1.bytes } }
+
+    /// Fewest rows a lane gets when a batch is split (below it, one pass with the threads
+    /// splitting each matrix is faster).
+    static let minLaneRows = 8
 
     /// Advances every item's sequence by its tokens in one batched pass.
+    ///
+    /// A batch of many short items (decode steps) is cut into one part per thread, by rows, and
+    /// each part runs the whole model on its own thread and lane: no hand-off per matrix, and the
+    /// per-sequence work between them (attention, norms, the router) runs in parallel too.
+    /// Results agree with the one-pass ones up to float rounding (a part with at most 4 rows for
+    /// a matrix takes the matvec kernel, which sums in another order).
+    /// Anything else (a prompt chunk in the batch, few rows) runs as one pass, each matrix split
+    /// over the threads.
     public func forward(_ batch: [BatchItem]) throws -> [ForwardOutput] {
         try validate(batch)
+        let rows = batch.reduce(0) { $0 + $1.tokens.count }
+        let parts = min(lanes.count, rows / Self.minLaneRows, batch.count)
+        guard let pool, parts > 1, batch.allSatisfy({ $0.tokens.count <= 4 }) else {
+            return pass(batch, lane: lanes[0], pool: pool)
+        }
+        var cuts = [0]   // item index where each part starts
+        var taken = 0
+        for (i, item) in batch.enumerated() where cuts.count < parts {
+            taken += item.tokens.count
+            if taken * parts >= rows * cuts.count { cuts.append(i + 1) }
+        }
+        cuts.append(batch.count)
+        var results = [[ForwardOutput]](repeating: [], count: parts)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            pool.parallelFor(parts) { range in
+                for p in range {
+                    out[p] = self.pass(Array(batch[cuts[p]..<cuts[p + 1]]), lane: self.lanes[p], pool: nil)
+                }
+            }
+        }
+        return results.flatMap { $0 }
+    }
+
+    /// One pass of `batch` with `lane`'s scratch; each matrix split over `pool` if given.
+    private func pass(_ batch: [BatchItem], lane: ForwardLane, pool: ThreadPool?) -> [ForwardOutput] {
         let c = config, d = c.dToken, dc = c.dConcept, ds = c.dScan
+        let rq = lane.rq, rk = lane.rk, conceptIn = lane.conceptIn, concepts = lane.concepts
+        let ck = lane.ck, cv = lane.cv, u = lane.u, lastRows = lane.lastRows, logitBuffer = lane.logitBuffer
+        let encoder = lane.encoder, backbone = lane.backbone, decoder = lane.decoder
         let rows = batch.reduce(0) { $0 + $1.tokens.count }
         var firstRow = [Int](); var r0 = 0
         for item in batch { firstRow.append(r0); r0 += item.tokens.count }
 
         var t = monotonicNanoseconds()
+        var profile = lane.profile
+        defer { lane.profile = profile }
         // 1. Embeddings -> encoder.
-        x.reserve(rows * d)
-        let x = x.pointer
+        lane.x.reserve(rows * d)
+        let x = lane.x.pointer
         for (i, item) in batch.enumerated() {
             for (j, t) in item.tokens.enumerated() {
                 convertToFloat(x + (firstRow[i] + j) * d, weights.embed.row(Int(t)), type: weights.embed.type, count: d)
@@ -227,7 +250,8 @@ public final class DLCMModel {
         t = profile.add(.backbone, since: t)
         // 4. Cross-attention: each token attends the null concept and the concepts completed
         // before it, with the log-multiplicity bias in replicated mode; then the cross FFN.
-        crossAttention(h: h, rows: rows, batch: batch, firstRow: firstRow, visible: visible, currentMult: currentMult)
+        crossAttention(h: h, rows: rows, batch: batch, firstRow: firstRow, visible: visible, currentMult: currentMult,
+                       lane: lane, pool: pool)
 
         t = profile.add(.cross, since: t)
         // 5. Decoder, then the LM head on the requested rows.
@@ -265,11 +289,12 @@ public final class DLCMModel {
 
     /// Tokens 0..<n of u: h + cross-attention, then the cross FFN. Writes `u`.
     private func crossAttention(h: UnsafePointer<Float>, rows: Int, batch: [BatchItem], firstRow: [Int],
-                                visible: [Int], currentMult: [Int32]) {
+                                visible: [Int], currentMult: [Int32], lane: ForwardLane, pool: ThreadPool?) {
         let c = config, d = c.dToken, nh = c.crossNHeads, hd = c.crossHeadDim, ffn = c.crossFFNDim
-        cq.reserve(rows * d); att.reserve(rows * d); u.reserve(rows * d); un.reserve(rows * d)
+        let f1 = lane.f1, f3 = lane.f3
+        lane.cq.reserve(rows * d); lane.att.reserve(rows * d); lane.u.reserve(rows * d); lane.un.reserve(rows * d)
         f1.reserve(rows * ffn); f3.reserve(rows * ffn)
-        let cq = cq.pointer, att = att.pointer, u = u.pointer, un = un.pointer
+        let cq = lane.cq.pointer, att = lane.att.pointer, u = lane.u.pointer, un = lane.un.pointer
         matmul(cq, h, weights.cross.wq, m: rows, pool: pool)
         weights.cross.qNorm.withUnsafeBufferPointer { nw in
             rmsnorm(cq, cq, weight: nw.baseAddress!, dim: hd, rows: rows * nh, eps: c.normEps)   // per head

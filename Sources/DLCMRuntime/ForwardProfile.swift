@@ -26,6 +26,14 @@ public struct ForwardProfile: Sendable {
         passes += 1; tokens += t; concepts += c
     }
 
+    /// Both profiles' times and counts summed.
+    func adding(_ other: ForwardProfile) -> ForwardProfile {
+        var sum = self
+        for i in sum.nanoseconds.indices { sum.nanoseconds[i] += other.nanoseconds[i] }
+        sum.passes += other.passes; sum.tokens += other.tokens; sum.concepts += other.concepts
+        return sum
+    }
+
     public func seconds(_ stage: Stage) -> Double { Double(nanoseconds[stage.rawValue]) / 1e9 }
     public var totalSeconds: Double { Double(nanoseconds.reduce(0, +)) / 1e9 }
 }

@@ -90,6 +90,38 @@ import Testing
         }
     }
 
+    /// A batch big enough to be split over lanes (one part per thread, DLCMModel.forward) gives
+    /// what one pass on one thread gives: 19 sequences at different lengths, steps of one token and
+    /// of three, in both attention modes. Equal up to float rounding, not bit for bit: a part with
+    /// at most 4 rows for a matrix (new concepts, say) takes the matvec kernel, which sums in
+    /// another order than the batched one.
+    @Test(arguments: modes)
+    func laneSplitStepsAreBitIdenticalToOneThread(fixture: String) throws {
+        let dir = Fixtures.directory(fixture)
+        let one = try DLCMModel.load(directory: dir, threads: 1)
+        let two = try DLCMModel.load(directory: dir, threads: 2)
+        let cases = try ReferenceVectors.load(dir.appendingPathComponent("vectors.json")).cases
+        let prompts = (0..<19).map { i in Array(cases[i % cases.count].prompt.prefix(3 + i % 7)) }
+        let seqs1 = prompts.map { _ in one.newSequence() }, seqs2 = prompts.map { _ in two.newSequence() }
+        // The prefill is one mixed pass (not split: items of more than 4 tokens).
+        var outs1 = try one.forward(zip(seqs1, prompts).map { BatchItem(sequence: $0, tokens: $1) })
+        var outs2 = try two.forward(zip(seqs2, prompts).map { BatchItem(sequence: $0, tokens: $1) })
+        for step in 0..<10 {
+            let width = step % 4 == 3 ? 3 : 1
+            let next = outs1.enumerated().map { k, o in (0..<width).map { j in (argmax(o.logits[0]) + Int32(k + j)) % 64 } }
+            outs1 = try one.forward(zip(seqs1, next).map { BatchItem(sequence: $0, tokens: $1) })
+            outs2 = try two.forward(zip(seqs2, next).map { BatchItem(sequence: $0, tokens: $1) })
+            #expect(outs1.count == outs2.count)
+            for (a, b) in zip(outs1, outs2) {
+                #expect(a.logits.count == b.logits.count)
+                for (x, y) in zip(a.logits, b.logits) { #expect(maxAbsDiff(x, y) < 1e-5, "step \(step)") }
+                #expect(a.boundaries == b.boundaries && a.boundaryProbs == b.boundaryProbs)
+                #expect(a.conceptsClosed == b.conceptsClosed)
+            }
+        }
+        #expect(zip(seqs1, seqs2).allSatisfy { $0.length == $1.length && $0.conceptCount == $1.conceptCount })
+    }
+
     @Test func contextLimitIsAnErrorNotACrash() throws {
         let model = try DLCMModel.load(directory: Fixtures.directory("tiny-unique"), threads: 1)
         let seq = model.newSequence()
