@@ -7,16 +7,13 @@
 
 @inline(__always) @usableFromInline
 func lanewiseMin(_ a: Vec, _ b: Vec) -> Vec {
-    var r = Vec()
-    for i in 0..<16 { r[i] = a[i] < b[i] ? a[i] : b[i] }
-    return r
+    // A compare and a blend (vminps); a per-lane loop is not reliably vectorised.
+    a.replacing(with: b, where: b .< a)
 }
 
 @inline(__always) @usableFromInline
 func lanewiseMax(_ a: Vec, _ b: Vec) -> Vec {
-    var r = Vec()
-    for i in 0..<16 { r[i] = a[i] > b[i] ? a[i] : b[i] }
-    return r
+    a.replacing(with: b, where: b .> a)
 }
 
 /// Loads 16 floats at `p` (any alignment).

@@ -91,6 +91,13 @@ public func argmax(_ x: UnsafePointer<Float>, count: Int) -> Int {
         if x[i] > best { best = x[i] }
         i += 1
     }
-    for j in 0..<count where x[j] == best { return j }
+    // First index of the maximum: 16 lanes compared at once, then the lanes of the block that has it.
+    let target = Vec(repeating: best)
+    var j = 0
+    while j + 16 <= count {
+        if any(load16(x + j) .== target) { break }
+        j += 16
+    }
+    for k in j..<count where x[k] == best { return k }
     return 0  // all NaN
 }

@@ -39,6 +39,32 @@ import Testing
         }
     }
 
+    /// The blocked draw picks what a token-by-token walk picks. Weights and draws are multiples
+    /// of 1/8 and sums stay small, so both orders of summing are exact and must agree; vocabularies
+    /// that are not multiples of the block, zero weights (never picked), u at 0 and at the top.
+    @Test func blockedDrawEqualsTheWalk() {
+        var rng = SystemRandomNumberGenerator()
+        func walk(_ w: [Float], _ u: Float) -> Int {
+            var u = u, last = 0
+            for i in w.indices where w[i] > 0 { u -= w[i]; last = i; if u < 0 { return i } }
+            return last
+        }
+        for n in [1, 7, 255, 256, 257, 1000, 8192] {
+            for zeros in [0.0, 0.5, 0.98] {
+                let w: [Float] = (0..<n).map { _ in Double.random(in: 0..<1, using: &rng) < zeros ? 0 : Float(Int.random(in: 1...16, using: &rng)) / 8 }
+                let total = w.reduce(0, +)
+                guard total > 0 else { continue }
+                var us: [Float] = [0, total - 0.0625]
+                for _ in 0..<200 { us.append(Float(Int.random(in: 0..<Int(total * 16), using: &rng)) / 16 + 0.03125) }
+                for u in us where u < total {
+                    let i = Sampler.draw(w, u: u)
+                    #expect(i == walk(w, u), "n \(n) u \(u)")
+                    #expect(w[i] > 0)
+                }
+            }
+        }
+    }
+
     @Test func topKKeepsOnlyK() {
         var p = SamplingParameters(); p.topK = 2; p.seed = 2
         #expect(Set(draws(p).keys) == [5, 0])
