@@ -95,8 +95,10 @@ public final class DLCMModel {
     /// Advances every item's sequence by its tokens in one batched pass.
     ///
     /// A batch of many short items (decode steps) is cut into one part per thread, by rows, and
-    /// each part runs the whole model on its own thread and lane: no hand-off per matrix, and the
-    /// per-sequence work between them (attention, norms, the router) runs in parallel too.
+    /// each part runs the token-level stages (encoder and router; cross-attention, decoder and
+    /// head) on its own thread and lane: no hand-off per matrix, and the per-sequence work between
+    /// them (attention, norms, the router) runs in parallel too. The concepts closed by all parts
+    /// go through the backbone together, so its weights are read once per step.
     /// Results agree with the one-pass ones up to float rounding (a part with at most 4 rows for
     /// a matrix takes the matvec kernel, which sums in another order).
     /// Anything else (a prompt chunk in the batch, few rows) runs as one pass, each matrix split
@@ -106,7 +108,9 @@ public final class DLCMModel {
         let rows = batch.reduce(0) { $0 + $1.tokens.count }
         let parts = min(lanes.count, rows / Self.minLaneRows, batch.count)
         guard let pool, parts > 1, batch.allSatisfy({ $0.tokens.count <= 4 }) else {
-            return pass(batch, lane: lanes[0], pool: pool)
+            let state = route(batch, lane: lanes[0], pool: pool)
+            closeConcepts([state], pool: pool)
+            return finish(state, lane: lanes[0], pool: pool)
         }
         var cuts = [0]   // item index where each part starts
         var taken = 0
@@ -115,32 +119,52 @@ public final class DLCMModel {
             if taken * parts >= rows * cuts.count { cuts.append(i + 1) }
         }
         cuts.append(batch.count)
+        // Stage 1 per part, the concepts of all parts in one backbone pass (its weights read once,
+        // each matrix split over the threads), stage 3 per part.
+        var states = [PassState?](repeating: nil, count: parts)
+        states.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            pool.parallelFor(parts) { range in
+                for p in range { out[p] = self.route(Array(batch[cuts[p]..<cuts[p + 1]]), lane: self.lanes[p], pool: nil) }
+            }
+        }
+        let done = states.map { $0! }
+        closeConcepts(done, pool: pool)
         var results = [[ForwardOutput]](repeating: [], count: parts)
         results.withUnsafeMutableBufferPointer { buffer in
             let out = buffer
             pool.parallelFor(parts) { range in
-                for p in range {
-                    out[p] = self.pass(Array(batch[cuts[p]..<cuts[p + 1]]), lane: self.lanes[p], pool: nil)
-                }
+                for p in range { out[p] = self.finish(done[p], lane: self.lanes[p], pool: nil) }
             }
         }
         return results.flatMap { $0 }
     }
 
-    /// One pass of `batch` with `lane`'s scratch; each matrix split over `pool` if given.
-    private func pass(_ batch: [BatchItem], lane: ForwardLane, pool: ThreadPool?) -> [ForwardOutput] {
-        let c = config, d = c.dToken, dc = c.dConcept, ds = c.dScan
-        let rq = lane.rq, rk = lane.rk, conceptIn = lane.conceptIn, concepts = lane.concepts
-        let ck = lane.ck, cv = lane.cv, u = lane.u, lastRows = lane.lastRows, logitBuffer = lane.logitBuffer
-        let encoder = lane.encoder, backbone = lane.backbone, decoder = lane.decoder
+    /// What the first stage of a pass leaves for the others.
+    struct PassState {
+        let batch: [BatchItem]
+        let lane: ForwardLane
+        let rows: Int
+        let firstRow: [Int]
+        var outputs: [ForwardOutput]
+        var visible: [Int]
+        var currentMult: [Int32]
+        /// Segments closed by this pass, in item order; their means are rows of `lane.conceptIn`.
+        var newConcepts: [(item: Int, p: Float, slot: Int)]
+    }
+
+    /// Stage 1: embeddings, encoder, router and segmentation. Walks each sequence's tokens in
+    /// order: a boundary closes the open segment into a concept (its mean queued for the
+    /// backbone); each token records which concepts it may see (0...visible) and its
+    /// multiplicity in the open segment. `h` is left in `lane.x`.
+    private func route(_ batch: [BatchItem], lane: ForwardLane, pool: ThreadPool?) -> PassState {
+        let c = config, d = c.dToken, ds = c.dScan
+        let rq = lane.rq, rk = lane.rk, conceptIn = lane.conceptIn
         let rows = batch.reduce(0) { $0 + $1.tokens.count }
         var firstRow = [Int](); var r0 = 0
         for item in batch { firstRow.append(r0); r0 += item.tokens.count }
 
         var t = monotonicNanoseconds()
-        var profile = lane.profile
-        defer { lane.profile = profile }
-        // 1. Embeddings -> encoder.
         lane.x.reserve(rows * d)
         let x = lane.x.pointer
         for (i, item) in batch.enumerated() {
@@ -148,15 +172,12 @@ public final class DLCMModel {
                 convertToFloat(x + (firstRow[i] + j) * d, weights.embed.row(Int(t)), type: weights.embed.type, count: d)
             }
         }
-        encoder.forward(x, rows: rows, groups: batch.enumerated().map {
+        lane.encoder.forward(x, rows: rows, groups: batch.enumerated().map {
             RowGroup(cache: $1.sequence.encoder, first: firstRow[$0], count: $1.tokens.count)
         }, pool: pool)
         let h = UnsafePointer(x)   // (rows, d_token) encoder output H
-        t = profile.add(.encoder, since: t)
+        t = lane.profile.add(.encoder, since: t)
 
-        // 2. Router and segmentation. Walk each sequence's tokens in order: a boundary closes the
-        // open segment into a concept (its mean queued for the backbone); each token records which
-        // concepts it may see (0...visible) and its multiplicity in the open segment.
         rq.reserve(rows * ds); rk.reserve(rows * ds)
         matmul(rq.pointer, h, weights.routerWq, m: rows, pool: pool)
         matmul(rk.pointer, h, weights.routerWk, m: rows, pool: pool)
@@ -200,9 +221,33 @@ public final class DLCMModel {
                                          conceptsClosed: newConcepts.reduce(0) { $0 + ($1.item == i ? 1 : 0) }))
         }
 
-        t = profile.add(.router, since: t)
-        // 3. New concepts: pool up, one backbone pass over all of them (grouped per sequence),
-        // smoothing, and their cross-attention K/V appended to each sequence's concept cache.
+        _ = lane.profile.add(.router, since: t)
+        return PassState(batch: batch, lane: lane, rows: rows, firstRow: firstRow, outputs: outputs, visible: visible,
+                         currentMult: currentMult, newConcepts: newConcepts)
+    }
+
+    /// Stage 2, for the concepts every part closed, in one go: pool up, one backbone pass
+    /// (grouped per sequence), smoothing, and their cross-attention K/V appended to each
+    /// sequence's concept cache. Uses the first lane's backbone and scratch.
+    private func closeConcepts(_ states: [PassState], pool: ThreadPool?) {
+        let c = config, d = c.dToken, dc = c.dConcept
+        let lane = lanes[0]
+        let t = monotonicNanoseconds()
+        // (part, item, p, slot) in part order, then item order: each sequence's rows contiguous.
+        var newConcepts = [(part: Int, item: Int, p: Float, slot: Int)]()
+        for (k, st) in states.enumerated() { for nc in st.newConcepts { newConcepts.append((k, nc.item, nc.p, nc.slot)) } }
+        let conceptIn = lane.conceptIn, concepts = lane.concepts, ck = lane.ck, cv = lane.cv
+        if states.count > 1 && !newConcepts.isEmpty {
+            // Gather the means into the first lane's buffer (its own are already first).
+            let own = states[0].newConcepts.count
+            conceptIn.reserve(newConcepts.count * d, keep: own * d)
+            var row = own
+            for st in states.dropFirst() where !st.newConcepts.isEmpty {
+                (conceptIn.pointer + row * d).update(from: st.lane.conceptIn.pointer, count: st.newConcepts.count * d)
+                row += st.newConcepts.count
+            }
+        }
+        func sequence(_ nc: (part: Int, item: Int, p: Float, slot: Int)) -> SequenceState { states[nc.part].batch[nc.item].sequence }
         if !newConcepts.isEmpty {
             let n = newConcepts.count
             concepts.reserve(n * dc)
@@ -211,13 +256,13 @@ public final class DLCMModel {
             var start = 0
             while start < n {
                 var end = start
-                while end < n && newConcepts[end].item == newConcepts[start].item { end += 1 }
-                groups.append(RowGroup(cache: batch[newConcepts[start].item].sequence.backbone, first: start, count: end - start))
+                while end < n && (newConcepts[end].part, newConcepts[end].item) == (newConcepts[start].part, newConcepts[start].item) { end += 1 }
+                groups.append(RowGroup(cache: sequence(newConcepts[start]).backbone, first: start, count: end - start))
                 start = end
             }
-            backbone.forward(concepts.pointer, rows: n, groups: groups, pool: pool)
+            lane.backbone.forward(concepts.pointer, rows: n, groups: groups, pool: pool)
             for (ci, nc) in newConcepts.enumerated() {
-                let s = batch[nc.item].sequence
+                let s = sequence(nc)
                 let z = concepts.pointer + ci * dc
                 // z~_0 = z_0; later concepts blend with the previous smoothed one (§5).
                 s.zPrev.withUnsafeMutableBufferPointer { zp in
@@ -238,7 +283,7 @@ public final class DLCMModel {
                 rmsnorm(ck.pointer, ck.pointer, weight: nw.baseAddress!, dim: hd, rows: n * c.crossNHeads, eps: c.normEps)   // per head
             }
             for (ci, nc) in newConcepts.enumerated() {
-                let s = batch[nc.item].sequence
+                let s = sequence(nc)
                 let slot = nc.slot
                 s.crossK.reserve((slot + 1) * d, keep: slot * d)
                 s.crossV.reserve((slot + 1) * d, keep: slot * d)
@@ -247,18 +292,25 @@ public final class DLCMModel {
             }
         }
 
-        t = profile.add(.backbone, since: t)
-        // 4. Cross-attention: each token attends the null concept and the concepts completed
-        // before it, with the log-multiplicity bias in replicated mode; then the cross FFN.
-        crossAttention(h: h, rows: rows, batch: batch, firstRow: firstRow, visible: visible, currentMult: currentMult,
-                       lane: lane, pool: pool)
+        _ = lane.profile.add(.backbone, since: t)
+    }
 
-        t = profile.add(.cross, since: t)
-        // 5. Decoder, then the LM head on the requested rows.
-        decoder.forward(u.pointer, rows: rows, groups: batch.enumerated().map {
+    /// Stage 3: cross-attention over completed concepts, decoder, LM head on the requested rows.
+    private func finish(_ state: PassState, lane: ForwardLane, pool: ThreadPool?) -> [ForwardOutput] {
+        let c = config, d = c.dToken
+        let batch = state.batch, rows = state.rows, firstRow = state.firstRow
+        let u = lane.u, lastRows = lane.lastRows, logitBuffer = lane.logitBuffer
+        var outputs = state.outputs
+        var t = monotonicNanoseconds()
+        // Each token attends the null concept and the concepts completed before it, with the
+        // log-multiplicity bias in replicated mode; then the cross FFN.
+        crossAttention(h: UnsafePointer(lane.x.pointer), rows: rows, batch: batch, firstRow: firstRow, visible: state.visible,
+                       currentMult: state.currentMult, lane: lane, pool: pool)
+        t = lane.profile.add(.cross, since: t)
+        lane.decoder.forward(u.pointer, rows: rows, groups: batch.enumerated().map {
             RowGroup(cache: $1.sequence.decoder, first: firstRow[$0], count: $1.tokens.count)
         }, pool: pool)
-        t = profile.add(.decoder, since: t)
+        t = lane.profile.add(.decoder, since: t)
         var selected = [(item: Int, row: Int)]()
         for (i, item) in batch.enumerated() {
             if item.allLogits {
@@ -282,8 +334,8 @@ public final class DLCMModel {
             })
         }
         for item in batch { item.sequence.length += item.tokens.count }
-        _ = profile.add(.head, since: t)
-        profile.count(tokens: rows, concepts: newConcepts.count)
+        _ = lane.profile.add(.head, since: t)
+        lane.profile.count(tokens: rows, concepts: state.newConcepts.count)
         return outputs
     }
 
