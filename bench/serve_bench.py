@@ -14,6 +14,7 @@ looks for the end marker, then reads completion_tokens from the usage chunk. Sta
 import argparse
 import json
 import re
+import resource
 import selectors
 import socket
 import statistics
@@ -77,9 +78,13 @@ def main():
     u = urlparse(args.url)
     level(u.hostname, u.port or 80, 1, args.prompt, 4)   # warm-up
     for n in args.concurrency:
+        before = resource.getrusage(resource.RUSAGE_SELF)
         rate, ttft, total, wall = level(u.hostname, u.port or 80, n, args.prompt, args.max_tokens)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        # The client shares the server's cores: say how much of one it took.
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         print(f"http streams {n:3d}: {rate:8.1f} tok/s aggregate, median TTFT {ttft * 1000:7.1f} ms  "
-              f"({total} tokens in {wall:.2f} s)", flush=True)
+              f"({total} tokens in {wall:.2f} s; client CPU {100 * cpu / wall:.0f}% of a core)", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Evaluate both runs at the same step, export the DLCM, write its reference vectors and model card.
 #   bash weights/recipe/finalize.sh [STEP]     (no STEP: the finished runs' checkpoint.pt)
+# Environment: NAME (model directory), SIZE (train.py --size), STEPS (the runs' --steps),
+# DTYPE (export dtype), EVAL_WINDOWS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 R=weights/recipe
-NAME=${NAME:-dlcm-7m-debian}
+NAME=${NAME:-dlcm-4m-debian}
 STEP=${1:-}
 at=(); src=$R/runs/dlcm/checkpoint.pt
 if [ -n "$STEP" ]; then at=(--at-step "$STEP"); src=$R/runs/dlcm/ckpt_step$STEP.pt; fi
-common=(--eval-windows ${EVAL_WINDOWS:-96} --eval-only --seq 256 --batch 32 --steps ${STEPS:-1300} --warmup 60 --threads 2 --no-compile)
+common=(--eval-windows ${EVAL_WINDOWS:-96} --eval-only --seq 256 --batch 32 --steps ${STEPS:-2600} --size ${SIZE:-4m} --warmup 60 --threads 2 --no-compile)
 python3 $R/train.py --model dlcm  "${common[@]}" "${at[@]}" --out $R/runs/dlcm  | tail -n 30
 python3 $R/train.py --model dense "${common[@]}" "${at[@]}" --out $R/runs/dense | tail -n 30
 python3 $R/export.py "$src" weights/$NAME --dtype ${DTYPE:-bfloat16}
 python3 $R/make_vectors.py shipped weights/$NAME
-python3 $R/model_card.py weights/$NAME --dlcm $R/runs/dlcm --dense $R/runs/dense --master "$src" > /dev/null
+python3 $R/model_card.py weights/$NAME --dlcm $R/runs/dlcm --dense $R/runs/dense --master "$src" --note "${NOTE:-}" > /dev/null
 ls -la weights/$NAME

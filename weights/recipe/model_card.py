@@ -65,6 +65,7 @@ def main():
     ap.add_argument("--dlcm", required=True)
     ap.add_argument("--dense", required=True)
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
+    ap.add_argument("--note", default="", help="a sentence on how the run went (pauses, sharing), added to the card")
     ap.add_argument("--master", default=None, help="the f32 training checkpoint exported (default <dlcm>/checkpoint.pt)")
     args = ap.parse_args()
     from tokenizers import Tokenizer
@@ -213,11 +214,12 @@ Greedy from {PROMPTS[0]!r}:
 
 ## What to expect, and why
 
-The model has seen {rd['tokens_seen'] / 1e6:.1f}M tokens. It picks up the surface of each domain (dictionary
-entry layout, reStructuredText markup, Python and Go syntax) but not meaning: the samples are
-corpus-flavoured babble. That is a budget limit, not a defect of the recipe: this run shared two
-CPU cores with the builds of the whole project. `weights/recipe/README.md` gives the command to
-train longer on an idle machine.
+The model has seen {rd['tokens_seen'] / 1e6:.1f}M tokens in {rd['train_seconds'] / 60:.0f} minutes: {rd['tokens_seen'] / rd['non_embedding_params']:.1f} per
+non-embedding parameter ({rd['tokens_seen'] / (rd['non_embedding_params'] - cfg.vocab_size * cfg.d_token):.1f} not counting the LM head). {args.note}
+It picks up the surface of each domain (dictionary entry layout, reStructuredText markup, Python
+and Go syntax) but not meaning: the samples are corpus-flavoured babble. That is a budget limit
+(two CPU cores, about two hours), not a defect of the recipe; `weights/recipe/README.md` gives the
+command to train longer.
 
 Segmentation note: training samples boundaries from sharpened p, so its rate F tracks 1/R, while
 inference fires only where p >= 0.5. The router's p is not yet bimodal at this length of training,
@@ -228,9 +230,9 @@ so inference draws fewer boundaries than training did (the tokens-per-concept co
 ```sh
 pip install torch tokenizers safetensors numpy
 python3 weights/recipe/data.py
-python3 weights/recipe/train.py --model dlcm  --no-compile --steps {rd['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dlcm
-python3 weights/recipe/train.py --model dense --no-compile --steps {rn['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dense
-NAME={name} bash weights/recipe/finalize.sh{finalize_step}   # eval both, export, reference vectors, this card
+python3 weights/recipe/train.py --model dlcm  --size {a.get('size', '7m')} --no-compile --steps {rd['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dlcm
+python3 weights/recipe/train.py --model dense --size {a.get('size', '7m')} --no-compile --steps {rn['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dense
+NAME={name} SIZE={a.get('size', '7m')} STEPS={rd['schedule_steps']} bash weights/recipe/finalize.sh{finalize_step}   # eval both, export, reference vectors, this card
 ```
 The two runs were trained side by side with the same seed, so they read the same token stream.
 """
