@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "dlcm",
             dependencies: [
-                "DLCMEngine", "DLCMServer", "HTTPServer", "Locking", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "DLCMEngine", "DLCMServer", "HTTPServer", "Kernels", "Locking", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

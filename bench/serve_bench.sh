@@ -13,17 +13,21 @@ threads=${DLCM_THREADS:-$(nproc)}
 swift build -c release --product dlcm >/dev/null
 bin=.build/release/dlcm
 
+# With fewer threads than CPUs the server keeps its compute threads on the first ones and its
+# event loop on the rest (--pin-threads); the client goes there too, as if it ran elsewhere.
+client=()
+if [ "$threads" -lt "$(nproc)" ] && command -v taskset >/dev/null; then client=(taskset -c "$threads-$(($(nproc) - 1))"); fi
 log=$(mktemp); out=$(mktemp)
 $bin serve --model "$model" --threads "$threads" --port 0 --max-batch 16 --max-queue 64 >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$out"' EXIT
 for _ in $(seq 200); do grep -q "on http://" "$log" && break; sleep 0.1; done
 url=$(grep -o 'http://[0-9.:]*' "$log" | head -1)
-echo "model $model, $tokens tokens per stream, $threads threads, server $url, $rounds rounds"
+echo "model $model, $tokens tokens per stream, $threads threads, server $url, $rounds rounds${client:+, client on CPUs $threads-$(($(nproc) - 1))}"
 for r in $(seq "$rounds"); do
     for n in "${levels[@]}"; do
         $bin bench --model "$model" --threads "$threads" --steps "$tokens" --engine-streams "$n" | tee -a "$out"
-        python3 bench/serve_bench.py --url "$url" --max-tokens "$tokens" --concurrency "$n" | tee -a "$out"
+        "${client[@]}" python3 bench/serve_bench.py --url "$url" --max-tokens "$tokens" --concurrency "$n" | tee -a "$out"
     done
 done
 python3 - "$out" "${levels[@]}" <<'PY'

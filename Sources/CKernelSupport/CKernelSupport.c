@@ -1,2 +1,32 @@
-// Header-only support module; this file exists so SwiftPM builds the target.
+// Thread affinity (glibc's CPU_* macros and pthread_setaffinity_np need _GNU_SOURCE, so they
+// live here rather than in the header-only part).
+#define _GNU_SOURCE
 #include "CKernelSupport.h"
+#include <errno.h>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+
+int dlcm_available_cpus(int *out, int max) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    int n = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && n < max; cpu++) {
+        if (CPU_ISSET(cpu, &set)) out[n++] = cpu;
+    }
+    return n;
+}
+
+int dlcm_pin_thread(unsigned long thread, const int *cpus, int n) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < n; i++) {
+        if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
+    }
+    return pthread_setaffinity_np((pthread_t)thread, sizeof set, &set);
+}
+#else
+int dlcm_available_cpus(int *out, int max) { (void)out; (void)max; return -1; }
+int dlcm_pin_thread(unsigned long thread, const int *cpus, int n) { (void)thread; (void)cpus; (void)n; return ENOSYS; }
+#endif

@@ -3,6 +3,9 @@ import DLCMEngine
 import DLCMRuntime
 import Foundation
 import HTTPServer
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import Tokenization
 
@@ -48,6 +51,8 @@ public final class APIServer: Sendable {
     /// The bound port (0 before start).
     public var port: Int { server.withLock { $0?.port ?? 0 } }
     public var httpCounters: ServerCounters? { server.withLock { $0?.counters } }
+    /// The HTTP event loop's thread while running (for pinning it to CPUs).
+    public var loopThread: pthread_t? { server.withLock { $0?.loopThread } }
 
     /// Stops taking work: /ready and new completions answer 503, the listener closes, and requests
     /// in flight finish. Returns whether every connection closed within the timeout.

@@ -40,6 +40,9 @@ public final class Server: Sendable {
     /// The port bound by `start()` (the kernel's choice when configured as 0); 0 before start.
     public var port: Int { running.withLock { $0?.port ?? 0 } }
 
+    /// The event loop's thread while running, for pinning it to CPUs.
+    public var loopThread: pthread_t? { running.withLock { $0?.thread } }
+
     /// Loads the TLS certificate and key (when configured), binds, and starts the event loop
     /// thread. Throws `TLSSetupError` for an unusable certificate or key, before binding, and
     /// `SyscallError` if binding fails.

@@ -67,6 +67,9 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// The pool's own threads (the caller of `parallelFor` is not among them), for pinning.
+    public var workerThreads: [pthread_t] { threads }
+
     deinit {
         stopping.store(true, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(mutex)

@@ -69,6 +69,17 @@ final class ServeProcess {
 
     func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
 
+    /// Each thread's allowed CPUs (Linux /proc, "0-1" style), empty elsewhere.
+    var threadCPUs: [String] {
+        let dir = "/proc/\(process.processIdentifier)/task"
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return tasks.compactMap { task in
+            guard let status = try? String(contentsOfFile: "\(dir)/\(task)/status", encoding: .utf8) else { return nil }
+            return status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }
+                .map { $0.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces) }
+        }
+    }
+
     /// The exit status once the process ended within `seconds`, else nil. A death by signal
     /// reads as 128 + signal, as a shell reports it.
     func waitForExit(seconds: Double) -> Int32? {

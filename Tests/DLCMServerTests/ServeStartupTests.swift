@@ -77,6 +77,37 @@ import Testing
         #expect(first.waitForExit(seconds: 30) == 0)
     }
 
+    /// With fewer threads than CPUs, compute and the event loop get CPUs of their own (the log
+    /// says which, /proc shows it); --no-pin-threads leaves every thread on every CPU.
+    @Test func computeAndLoopArePinnedApart() throws {
+        #if os(Linux)
+        let cpus = (try String(contentsOfFile: "/proc/self/status", encoding: .utf8)).split(separator: "\n")
+            .first { $0.hasPrefix("Cpus_allowed_list:") }.map { $0.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces) } ?? ""
+        let pinned = try ServeProcess(["serve", "--port", "0", "--threads", "1"])
+        _ = try pinned.waitForPort()
+        let threads = pinned.threadCPUs
+        let started = pinned.errorLines.first ?? ""
+        pinned.signal(SIGTERM)
+        #expect(pinned.waitForExit(seconds: 30) == 0)
+        if cpus.contains("-") || cpus.contains(",") {   // two CPUs or more
+            #expect(started.contains("cpus=\"compute "), "\(started)")
+            // The engine thread on the first CPU alone, the loop on the others.
+            let first = String(cpus.prefix { $0.isNumber })
+            #expect(threads.contains(first), "\(threads)")
+            #expect(threads.contains { $0 != first && $0 != cpus }, "\(threads)")
+        } else {
+            #expect(started.contains("cpus=shared"), "\(started)")
+        }
+
+        let off = try ServeProcess(["serve", "--port", "0", "--threads", "1", "--no-pin-threads"])
+        _ = try off.waitForPort()
+        #expect(off.threadCPUs.allSatisfy { $0 == cpus }, "\(off.threadCPUs)")
+        #expect(off.errorLines.first?.contains("cpus=off") == true)
+        off.signal(SIGTERM)
+        #expect(off.waitForExit(seconds: 30) == 0)
+        #endif
+    }
+
     @Test func startupLinesAndAuthNotice() throws {
         let open = try ServeProcess(["serve", "--port", "0"])
         _ = try open.waitForPort()

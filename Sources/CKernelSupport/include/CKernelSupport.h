@@ -20,4 +20,12 @@ static inline void dlcm_prefetch(const void *p) {
     __builtin_prefetch(p, 0, 3);
 }
 
+/// Writes the CPUs this process may run on to `out` (at most `max`); returns how many, or -1
+/// where the platform cannot say (not Linux).
+int dlcm_available_cpus(int *out, int max);
+
+/// Restricts `thread` (a pthread_t) to the CPUs in `cpus`; 0 on success, else an errno value
+/// (ENOSYS where the platform has no thread affinity).
+int dlcm_pin_thread(unsigned long thread, const int *cpus, int n);
+
 #endif

@@ -81,6 +81,13 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// The threads that run the model: the engine thread and the model's pool workers (empty
+    /// before `start()`), for pinning them to CPUs.
+    public var computeThreads: [pthread_t] {
+        guard let t = thread.withLock({ $0 }) else { return [] }
+        return [t] + (model.pool?.workerThreads ?? [])
+    }
+
     /// Queues sequences, all or none (the n choices of one request). Throws `queueFull` at once
     /// when waiting + running would pass maxRunning + maxWaiting.
     public func submit(_ requests: [EngineRequest]) throws {
