@@ -101,17 +101,36 @@ public final class DLCMModel {
     /// go through the backbone together, so its weights are read once per step.
     /// Results agree with the one-pass ones up to float rounding (a part with at most 4 rows for
     /// a matrix takes the matvec kernel, which sums in another order).
-    /// Anything else (a prompt chunk in the batch, few rows) runs as one pass, each matrix split
-    /// over the threads.
+    /// A prompt chunk beside them (a request arriving while others decode) runs as a pass of its
+    /// own after theirs, each matrix split over the threads; so do batches of few rows.
     public func forward(_ batch: [BatchItem]) throws -> [ForwardOutput] {
         try validate(batch)
+        let short = batch.indices.filter { batch[$0].tokens.count <= 4 }
+        let shortRows = short.reduce(0) { $0 + batch[$1].tokens.count }
+        guard pool != nil, min(lanes.count, shortRows / Self.minLaneRows, short.count) > 1 else {
+            return onePass(batch)
+        }
+        guard short.count < batch.count else { return split(batch) }
+        // Decode rows split over the lanes, then the long items in one pass; outputs in batch order.
+        let long = batch.indices.filter { batch[$0].tokens.count > 4 }
+        var outputs = [ForwardOutput?](repeating: nil, count: batch.count)
+        for (i, out) in zip(short, split(short.map { batch[$0] })) { outputs[i] = out }
+        for (i, out) in zip(long, onePass(long.map { batch[$0] })) { outputs[i] = out }
+        return outputs.map { $0! }
+    }
+
+    /// The whole batch as one pass, each matrix split over the threads.
+    private func onePass(_ batch: [BatchItem]) -> [ForwardOutput] {
+        let state = route(batch, lane: lanes[0], pool: pool)
+        closeConcepts([state], pool: pool)
+        return finish(state, lane: lanes[0], pool: pool)
+    }
+
+    /// Short items (at most 4 tokens each, enough rows for two lanes) in one part per lane.
+    private func split(_ batch: [BatchItem]) -> [ForwardOutput] {
+        let pool = pool!
         let rows = batch.reduce(0) { $0 + $1.tokens.count }
         let parts = min(lanes.count, rows / Self.minLaneRows, batch.count)
-        guard let pool, parts > 1, batch.allSatisfy({ $0.tokens.count <= 4 }) else {
-            let state = route(batch, lane: lanes[0], pool: pool)
-            closeConcepts([state], pool: pool)
-            return finish(state, lane: lanes[0], pool: pool)
-        }
         var cuts = [0]   // item index where each part starts
         var taken = 0
         for (i, item) in batch.enumerated() where cuts.count < parts {

@@ -92,7 +92,7 @@ import Testing
 
     /// A batch big enough to be split over lanes (one part per thread, DLCMModel.forward) gives
     /// what one pass on one thread gives: 19 sequences at different lengths, steps of one token and
-    /// of three, in both attention modes. Equal up to float rounding, not bit for bit: a part with
+    /// of three, one with a prompt chunk among them, in both attention modes. Equal up to float rounding, not bit for bit: a part with
     /// at most 4 rows for a matrix (new concepts, say) takes the matvec kernel, which sums in
     /// another order than the batched one.
     @Test(arguments: modes)
@@ -107,8 +107,10 @@ import Testing
         var outs1 = try one.forward(zip(seqs1, prompts).map { BatchItem(sequence: $0, tokens: $1) })
         var outs2 = try two.forward(zip(seqs2, prompts).map { BatchItem(sequence: $0, tokens: $1) })
         for step in 0..<10 {
+            // Steps of one token, of three, and one where sequence 5 reads a 6-token chunk (a
+            // prompt arriving) beside the others' single tokens.
             let width = step % 4 == 3 ? 3 : 1
-            let next = outs1.enumerated().map { k, o in (0..<width).map { j in (argmax(o.logits[0]) + Int32(k + j)) % 64 } }
+            let next = outs1.enumerated().map { k, o in (0..<(step == 5 && k == 5 ? 6 : width)).map { j in (argmax(o.logits[0]) + Int32(k + j)) % 64 } }
             outs1 = try one.forward(zip(seqs1, next).map { BatchItem(sequence: $0, tokens: $1) })
             outs2 = try two.forward(zip(seqs2, next).map { BatchItem(sequence: $0, tokens: $1) })
             #expect(outs1.count == outs2.count)
