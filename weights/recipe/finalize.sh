@@ -11,8 +11,12 @@ STEP=${1:-}
 at=(); src=$R/runs/dlcm/checkpoint.pt
 if [ -n "$STEP" ]; then at=(--at-step "$STEP"); src=$R/runs/dlcm/ckpt_step$STEP.pt; fi
 common=(--eval-windows ${EVAL_WINDOWS:-96} --eval-only --seq 256 --batch 32 --steps ${STEPS:-2600} --size ${SIZE:-4m} --warmup 60 --threads 2 --no-compile)
-python3 $R/train.py --model dlcm  "${common[@]}" "${at[@]}" --out $R/runs/dlcm  | tail -n 30
-python3 $R/train.py --model dense "${common[@]}" "${at[@]}" --out $R/runs/dense | tail -n 30
+# A run that finished evaluated itself (result.json with "eval", same windows); one compared at an
+# earlier step is evaluated from its ckpt_step<N>.pt.
+for run in dlcm dense; do
+    if [ -z "$STEP" ] && grep -q '"eval"' $R/runs/$run/result.json 2>/dev/null; then continue; fi
+    python3 $R/train.py --model $run "${common[@]}" "${at[@]}" --out $R/runs/$run | tail -n 30
+done
 python3 $R/export.py "$src" weights/$NAME --dtype ${DTYPE:-bfloat16}
 python3 $R/make_vectors.py shipped weights/$NAME
 python3 $R/model_card.py weights/$NAME --dlcm $R/runs/dlcm --dense $R/runs/dense --master "$src" --note "${NOTE:-}" > /dev/null

@@ -140,6 +140,7 @@ def main():
 
     a = rd["args"]
     import math
+    rd.setdefault("schedule_steps", rd["steps"]); rn.setdefault("schedule_steps", rn["steps"])
     stopped_early = rd["steps"] < rd["schedule_steps"]
     frac = rd["steps"] / rd["schedule_steps"]
     lr_left = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac))
