@@ -12,7 +12,7 @@
 #                          the DLCM weights are f32)
 #   DENSE_CKPT        dense training checkpoint (default weights/recipe/runs/dense/checkpoint.pt,
 #                     else weights/recipe/runs/prev/dense/checkpoint.pt)
-#   MODEL             DLCM model directory (default weights/dlcm-7m-debian)
+#   MODEL             DLCM model directory (default weights/dlcm-4m-debian)
 #   LLAMA_DIR         where llama.cpp is fetched and built (default ../llamacpp-build)
 #   PEAK_GFLOPS       f32 GFLOP/s of one thread (default 118: one 512-bit FMA per cycle, measured)
 #   PEAK_GBS          DRAM bandwidth GB/s (default 40)
@@ -25,7 +25,7 @@ cd "$ROOT"
 THREADS=${THREADS:-"1 2"}
 ROUNDS=${ROUNDS:-4}
 DTYPES=${DTYPES:-"f32 f16 bf16"}
-MODEL=${MODEL:-weights/dlcm-7m-debian}
+MODEL=${MODEL:-weights/dlcm-4m-debian}
 LLAMA_DIR=${LLAMA_DIR:-$ROOT/../llamacpp-build}
 PEAK_GFLOPS=${PEAK_GFLOPS:-118}
 PEAK_GBS=${PEAK_GBS:-40}

@@ -5,7 +5,7 @@
 #   bench/serve_bench.sh [model dir] [max tokens] [rounds]    (release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:-weights/dlcm-7m-debian}
+model=${1:-weights/dlcm-4m-debian}
 tokens=${2:-128}
 rounds=${3:-3}
 levels=(1 4 16)

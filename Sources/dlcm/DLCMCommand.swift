@@ -11,7 +11,7 @@ struct DLCMCommand: ParsableCommand {
 
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Checkpoint directory (config.json, model.safetensors, tokenizer.json).")
-    var model = "weights/dlcm-7m-debian"
+    var model = "weights/dlcm-4m-debian"
 
     @Option(name: .long, help: "Compute threads (default: all cores).")
     var threads: Int?

@@ -1,6 +1,6 @@
 """Write a checkpoint's model card (README.md) from the training runs' own outputs.
 
-  python3 weights/recipe/model_card.py weights/dlcm-7m-debian \
+  python3 weights/recipe/model_card.py weights/dlcm-4m-debian \
       --dlcm weights/recipe/runs/dlcm --dense weights/recipe/runs/dense
 
 Every figure comes from result.json (written by train.py at the end of a run), data/stats.json
