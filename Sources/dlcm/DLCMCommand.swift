@@ -10,8 +10,11 @@ struct DLCMCommand: ParsableCommand {
 }
 
 struct ModelOptions: ParsableArguments {
+    /// The shipped checkpoint, relative to the repository root.
+    static let shippedModel = "weights/dlcm-4m-debian"
+
     @Option(name: .long, help: "Checkpoint directory (config.json, model.safetensors, tokenizer.json).")
-    var model = "weights/dlcm-4m-debian"
+    var model = ModelOptions.shippedModel
 
     @Option(name: .long, help: "Compute threads (default: all cores).")
     var threads: Int?

@@ -82,7 +82,7 @@ struct ServeCommand: ParsableCommand {
         let env = settings.environment
         let tls = try tlsConfiguration(settings)
         let scheme = tls == nil ? "http" : "https"
-        let modelPath = env["DLCM_MODEL"].map { options.model == "weights/dlcm-4m-debian" ? $0 : options.model } ?? options.model
+        let modelPath = env["DLCM_MODEL"].map { options.model == ModelOptions.shippedModel ? $0 : options.model } ?? options.model
         let threads = try settings.int(options.threads, "THREADS", ProcessInfo.processInfo.activeProcessorCount, least: 1)
 
         let engineConfiguration = EngineConfiguration(
