@@ -96,7 +96,7 @@ import Testing
     /// at most 4 rows for a matrix (new concepts, say) takes the matvec kernel, which sums in
     /// another order than the batched one.
     @Test(arguments: modes)
-    func laneSplitStepsAreBitIdenticalToOneThread(fixture: String) throws {
+    func laneSplitStepsMatchOneThread(fixture: String) throws {
         let dir = Fixtures.directory(fixture)
         let one = try DLCMModel.load(directory: dir, threads: 1)
         let two = try DLCMModel.load(directory: dir, threads: 2)
