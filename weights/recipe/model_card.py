@@ -174,7 +174,7 @@ briefly trained to be useful for anything else.
   Debian packages (below); each model saw **{rd['tokens_seen']:,} tokens** ({rd['steps']} steps of {a['batch']} x {a['seq']}),
   {rd['tokens_seen'] / rd['non_embedding_params']:.1f} tokens per non-embedding parameter.{stop_note}
 - Time: DLCM {rd['train_seconds'] / 60:.0f} min, dense baseline {rn['train_seconds'] / 60:.0f} min, run side by side on the
-  2 vCPUs (one thread each) while the rest of the project was being built, bf16 autocast, eager.
+  2 vCPUs (one thread each), bf16 autocast, eager (how the machine was shared: below).
 - Optimiser: AdamW (0.9, 0.95), weight decay {a['wd']}, base lr {a['lr']} with decoupled muP groups (token
   width lr/s_token, backbone lr/s_concept), {a['warmup']} warm-up steps, cosine to 10%, grad clip 1.0.
 - Boundaries sampled from Bernoulli(sharpen(p)); global parser loss, lambda = {a['aux']}, R = {cfg.target_r}.
