@@ -165,11 +165,11 @@ public final class DLCMModel {
         let lane: ForwardLane
         let rows: Int
         let firstRow: [Int]
-        var outputs: [ForwardOutput]
-        var visible: [Int]
-        var currentMult: [Int32]
+        let outputs: [ForwardOutput]
+        let visible: [Int]
+        let currentMult: [Int32]
         /// Segments closed by this pass, in item order; their means are rows of `lane.conceptIn`.
-        var newConcepts: [(item: Int, p: Float, slot: Int)]
+        let newConcepts: [(item: Int, p: Float, slot: Int)]
     }
 
     /// Stage 1: embeddings, encoder, router and segmentation. Walks each sequence's tokens in
