@@ -15,6 +15,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Peak f32 GFLOP/s of one thread (kernel-bench peak: 118 on this CPU, one 512-bit FMA per cycle).") var peakGflopsPerThread: Double = 118
     @Option(name: .long, help: "Peak memory bandwidth GB/s of this machine.") var peakGBs: Double = 40
     @Option(name: .long, parsing: .upToNextOption, help: "Instead of the model figures: stream --steps tokens each through the serving engine at these concurrency levels (the in-process baseline of bench/serve_bench.sh).") var engineStreams: [Int] = []
+    @Option(name: .long, help: "Requests per --engine-streams level, shared among its streams (each runs its share one after the other).") var requests = 64
     @Option(name: .long, help: "Prompt for --engine-streams.") var prompt = "The quick brown fox jumps over the lazy dog. "
     @Flag(name: .long, help: "Also time decode with weights packed per call instead of once at load, interleaved with the packed runs, and print the ratio.") var comparePrepack = false
 
@@ -26,14 +27,19 @@ struct BenchCommand: ParsableCommand {
             let engine = Engine(bundle: bundle, configuration: EngineConfiguration(maxRunning: 16, maxWaiting: 64))
             try engine.start()
             defer { engine.stop() }
+            // The compute threads placed as `serve` places them, so both sides of serve_bench compare alike.
+            let placement = ThreadPlacement.apply(engine: engine, loop: nil, threads: threads)
+            print("engine threads \(threads), cpus \(placement)")
             let ids = [c.eotTokenID] + bundle.tokenizer.encode(prompt, parseSpecial: false)
             // Warm-up at the largest level and full length: scratch buffers and caches allocated
             // and faulted in, as in a server that has been running (cold, a 16-stream round of
             // 128 tokens measured up to 30% slower).
-            _ = try runEngineStreams(engine, prompt: ids, streams: engineStreams.max()!, maxTokens: steps)
+            let widest = engineStreams.max()!
+            _ = try runEngineStreams(engine, prompt: ids, streams: widest, requests: 1, maxTokens: steps)
             for n in engineStreams {
-                let r = try runEngineStreams(engine, prompt: ids, streams: n, maxTokens: steps)
-                print(String(format: "engine streams %3d: %8.1f tok/s aggregate, median TTFT %7.1f ms", n, r.tokensPerSecond, 1000 * r.medianTTFT))
+                let r = try runEngineStreams(engine, prompt: ids, streams: n, requests: max(1, (requests + n - 1) / n), maxTokens: steps)
+                print(String(format: "engine streams %3d: %8.1f tok/s aggregate, median TTFT %7.1f ms  (%d tokens in %.2f s)",
+                             n, r.tokensPerSecond, 1000 * r.medianTTFT, r.tokens, r.seconds))
             }
             return
         }

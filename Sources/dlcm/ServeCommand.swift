@@ -45,7 +45,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "PEM certificate chain: serve HTTPS, with --tls-key (env DLCM_TLS_CERT).") var tlsCert: String?
     @Option(name: .long, help: "PEM private key of --tls-cert (env DLCM_TLS_KEY).") var tlsKey: String?
     @Option(name: .long, help: "Seconds a client may take to finish the TLS handshake (default 10; env DLCM_TLS_HANDSHAKE_TIMEOUT).") var tlsHandshakeTimeout: Double?
-    @Flag(name: .long, inversion: .prefixedNo, help: "With fewer --threads than CPUs, keep the compute threads and the HTTP event loop on different CPUs (default on; env DLCM_PIN_THREADS=on|off).") var pinThreads: Bool?
+    @Flag(name: .long, inversion: .prefixedNo, help: "Pin threads to CPUs (default on; env DLCM_PIN_THREADS=on|off): with fewer --threads than CPUs, compute and the HTTP event loop on different CPUs; with as many, each compute thread on its own CPU and the loop with the last one.") var pinThreads: Bool?
     @Flag(name: .long, inversion: .prefixedNo, help: "gzip JSON/text responses of 1 KiB or more for clients that accept it (default on; env DLCM_GZIP=on|off).") var gzip: Bool?
 
     /// Startup failures (bad settings, broken weights, a port in use) end as one line on stderr
@@ -115,7 +115,7 @@ struct ServeCommand: ParsableCommand {
         try engine.start()
         let server = APIServer(engine: engine, configuration: api, http: http)
         do { try server.start() } catch { engine.stop(); throw error }
-        let pinning = try settings.bool(pinThreads, "PIN_THREADS", true) ? pin(engine: engine, server: server, threads: threads) : "off"
+        let pinning = try settings.bool(pinThreads, "PIN_THREADS", true) ? ThreadPlacement.apply(engine: engine, loop: server.loopThread, threads: threads) : "off"
         // Signals are taken over only now: until the server is up, SIGTERM simply ends the process.
         let signals = ShutdownSignals(logger: logger)
         logger.info("started", metadata: [
@@ -163,20 +163,6 @@ private func describe(_ cors: CORSPolicy) -> String {
 private func complain(_ message: String) {
     let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
     FileHandle.standardError.write(Data("dlcm serve: error: \(line)\n".utf8))
-}
-
-/// With fewer compute threads than CPUs, the compute threads get the first `threads` CPUs of the
-/// process's set and the event loop the others: left alone, Linux wakes the loop on the engine
-/// thread's CPU (its waker), and each token's write then preempts the model (CPUAffinity.swift).
-/// With as many threads as CPUs, nothing is pinned: every CPU computes, the loop takes turns.
-/// Returns what was done, for the startup log.
-private func pin(engine: Engine, server: APIServer, threads: Int) -> String {
-    let cpus = CPUAffinity.available()
-    guard threads < cpus.count, let loop = server.loopThread else { return "shared" }
-    let compute = Array(cpus.prefix(threads)), rest = Array(cpus.dropFirst(threads))
-    let ok = engine.computeThreads.allSatisfy { CPUAffinity.pin($0, to: compute) } && CPUAffinity.pin(loop, to: rest)
-    func list(_ c: [Int]) -> String { c.map(String.init).joined(separator: ",") }
-    return ok ? "compute \(list(compute)), loop \(list(rest))" : "shared (pinning refused)"
 }
 
 /// A line on stdout, unbuffered (scripts wait for the "on http://" or "on https://" line).

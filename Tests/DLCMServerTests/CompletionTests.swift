@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import DLCMServer
 
 @Suite struct CompletionTests {
     @Test func nonStreamingCompletion() throws {
@@ -37,6 +38,13 @@ import Testing
         #expect(finishes == ["length"])
         let streamed = objects.compactMap { ($0["choices"] as? [[String: Any]])?.first?["text"] as? String }.joined()
         #expect(streamed == (try s.completionText("{\(body)}")))
+        // Token chunks are spliced from pre-rendered bytes: each must be exactly what the
+        // server's JSON writer makes of the same object, key order and escapes included.
+        for event in r.events.dropLast() {
+            var rendered: [UInt8] = []
+            try JSON.parse(Array(event.utf8)).write(to: &rendered)
+            #expect(String(decoding: rendered, as: UTF8.self) == event)
+        }
     }
 
     @Test func sameSeedSameText() throws {

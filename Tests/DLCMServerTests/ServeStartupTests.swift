@@ -99,6 +99,26 @@ import Testing
             #expect(started.contains("cpus=shared"), "\(started)")
         }
 
+        if cpus.contains("-") || cpus.contains(",") {
+            // As many threads as CPUs: the engine thread and each pool worker on a CPU of its own,
+            // the loop with the last of them; so every pinned thread has exactly one CPU.
+            let count = ProcessInfo.processInfo.activeProcessorCount
+            let all = try ServeProcess(["serve", "--port", "0", "--threads", "\(count)"])
+            _ = try all.waitForPort()
+            let line = all.errorLines.first ?? ""
+            let single = all.threadCPUs.filter { $0.allSatisfy(\.isNumber) }
+            all.signal(SIGTERM)
+            #expect(all.waitForExit(seconds: 30) == 0)
+            if count == cpus.split(separator: ",").reduce(0, { n, part in
+                let r = part.split(separator: "-").compactMap { Int($0) }
+                return n + (r.count == 2 ? r[1] - r[0] + 1 : 1)
+            }) {
+                #expect(line.contains("cpus=\"compute "), "\(line)")
+                #expect(Set(single).count == count, "\(single)")   // every CPU holds a compute thread
+                #expect(single.count >= count + 1, "\(single)")     // and the loop is one of them
+            }
+        }
+
         let off = try ServeProcess(["serve", "--port", "0", "--threads", "1", "--no-pin-threads"])
         _ = try off.waitForPort()
         #expect(off.threadCPUs.allSatisfy { $0 == cpus }, "\(off.threadCPUs)")

@@ -52,7 +52,8 @@ final class SSEWriter {
         exchange.finishStream()
     }
 
-    private func send(_ bytes: [UInt8]) {
+    /// One event, already rendered (`data: ...\n\n`).
+    func send(_ bytes: [UInt8]) {
         guard !done else { return }
         if !started {
             started = true

@@ -31,6 +31,8 @@ final class Connection {
     /// Bytes queued for the socket; `outputStart` is the first unsent one.
     var output: [UInt8] = []
     var outputStart = 0
+    /// Output was queued by the current batch of posted messages and is written once after it.
+    var flushQueued = false
 
     /// Numbers requests on this connection so output for an earlier one is recognised as stale.
     var sequence: UInt64 = 0

@@ -5,19 +5,20 @@ import CEpoll
 
 /// Queuing and writing responses, finishing them, and closing connections.
 extension EventLoop {
-    func appendOutput(_ connection: Connection, sequence: UInt64, bytes: [UInt8], end: ResponseEnd?, streamed: Bool) {
+    /// Queues a response's bytes; the caller writes them (`flush`) once it has queued all it has.
+    /// Returns false when they were dropped (or the connection closed over them).
+    func appendOutput(_ connection: Connection, sequence: UInt64, bytes: [UInt8], end: ResponseEnd?, streamed: Bool) -> Bool {
         // Output for a closed connection or an earlier request: the client is gone; drop it.
-        guard connection.state == .inFlight, connection.sequence == sequence else { return }
+        guard connection.state == .inFlight, connection.sequence == sequence else { return false }
         connection.output.append(contentsOf: bytes)
         if let end { connection.responseEnd = end }
         if streamed && end == nil && connection.pendingOutput > configuration.maxOutputBufferBytes {
             // The client reads slower than the stream is produced: stop it here rather than
             // buffer without bound. Closing cancels the request.
             close(connection)
-            return
+            return false
         }
-        flush(connection)
-        updateInterest(connection)
+        return true
     }
 
     /// Writes queued output until the socket would block, then waits for EPOLLOUT.

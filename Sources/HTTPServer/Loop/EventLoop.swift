@@ -133,7 +133,16 @@ final class EventLoop: @unchecked Sendable {  // handed to its thread once, then
         for _ in 0..<64 {
             let messages = mailbox.takeAll()
             if messages.isEmpty && ready.isEmpty { return false }
-            for message in messages { apply(message) }
+            // Everything posted for a connection since the last turn leaves in one write (a
+            // stream's last token, its usage chunk, [DONE] and the chunked end: 1 send, not 5).
+            var written: [Connection] = []
+            for message in messages { apply(message, written: &written) }
+            for connection in written {
+                connection.flushQueued = false
+                guard connection.state != .closed else { continue }
+                flush(connection)
+                updateInterest(connection)
+            }
             var batch: [Connection] = []
             swap(&batch, &ready)
             for connection in batch where connection.state == .reading {
@@ -144,10 +153,14 @@ final class EventLoop: @unchecked Sendable {  // handed to its thread once, then
         return true
     }
 
-    func apply(_ message: LoopMessage) {
+    func apply(_ message: LoopMessage, written: inout [Connection]) {
         switch message {
         case .output(let ref, let sequence, let bytes, let end, let streamed):
-            appendOutput(ref.connection, sequence: sequence, bytes: bytes, end: end, streamed: streamed)
+            let c = ref.connection
+            if appendOutput(c, sequence: sequence, bytes: bytes, end: end, streamed: streamed) && !c.flushQueued {
+                c.flushQueued = true
+                written.append(c)
+            }
         case .stopAccepting:
             beginDrain()
         case .stop:
