@@ -38,6 +38,45 @@ import Testing
         }
         #expect(engine.metrics.snapshot.batchSize.counts.dropFirst(3).reduce(0, +) > 0)   // batches of 5+ happened
     }
+
+    /// Prompts waiting together are read in the same step, up to prefillChunk tokens in all, a
+    /// prompt split where the budget ends; and each gets the tokens it gets when read alone.
+    @Test func waitingPromptsShareAStepUpToTheBudget() throws {
+        let bundle = try ModelBundle(directory: fixtureDirectory, threads: 1)
+        let texts = ["Hello", "The engine", "One, two, three", "def greet(name):", "café", "It was a bright"]
+        let prompts = texts.map { [0] + bundle.tokenizer.encode($0, parseSpecial: false) }
+        let total = prompts.reduce(0) { $0 + $1.count }
+        func run(chunk: Int, _ idx: [Int]) throws -> (steps: UInt64, tokens: [Int: [Int32]]) {
+            let engine = Engine(bundle: bundle, configuration: EngineConfiguration(prefillChunk: chunk))
+            let out = EngineTestBox()
+            var reqs: [EngineRequest] = []
+            for i in idx {
+                var p = GenerationParameters()
+                p.maxTokens = 1; p.sampling.temperature = 0.8; p.sampling.seed = UInt64(7 + i)
+                reqs.append(EngineRequest(prompt: prompts[i], parameters: p) { e in
+                    if case .token(let t) = e { out.add(i, t.token.token) }
+                    if case .finished = e { out.done() }
+                })
+            }
+            // Queued before the engine starts: its first step sees them all waiting.
+            for r in reqs { try engine.submit([r]) }
+            try engine.start()
+            defer { engine.stop() }
+            while out.finishedCount < idx.count { usleep(1000) }
+            return (engine.metrics.snapshot.steps, out.snapshot)
+        }
+        let all = Array(0..<texts.count)
+        let together = try run(chunk: 128, all)
+        #expect(together.steps == 1)
+        let budgeted = try run(chunk: 8, all)
+        #expect(budgeted.steps == UInt64((total + 7) / 8))
+        for i in all {
+            let solo = try run(chunk: 128, [i]).tokens[i]
+            #expect(solo?.count == 1)
+            #expect(together.tokens[i] == solo, "prompt \(i)")
+            #expect(budgeted.tokens[i] == solo, "prompt \(i), read in pieces")
+        }
+    }
 }
 
 final class EngineTestBox: @unchecked Sendable {

@@ -23,25 +23,30 @@ extension Engine {
         }
         for s in waiting { notifyWaiting(s) }
 
-        // The batch: one token per decoding sequence, plus one prompt chunk (the oldest prefill).
+        // The batch: one token per decoding sequence, plus prompt chunks of at most prefillChunk
+        // tokens in all, oldest prompt first: a burst of short prompts is read in one step (16
+        // requests arriving together no longer wait 16 steps for their first token), and a long
+        // one is read a chunk per step while the others keep decoding.
         var items: [BatchItem] = []
         var decoding: [EngineSlot] = []
-        var prefill: (slot: EngineSlot, count: Int)?
+        var prefills: [(slot: EngineSlot, count: Int)] = []
+        var budget = configuration.prefillChunk
         for s in running {
             guard let seq = s.sequence else { continue }
             if let t = s.pendingToken {
                 items.append(BatchItem(sequence: seq, tokens: [t]))
                 decoding.append(s)
             } else if s.prefilling {
-                if prefill == nil {
-                    let n = min(configuration.prefillChunk, s.request.prompt.count - s.prefilled)
-                    prefill = (s, n)
+                if budget > 0 {
+                    let n = min(budget, s.request.prompt.count - s.prefilled)
+                    prefills.append((s, n))
+                    budget -= n
                 } else {
                     notifyWaiting(s)
                 }
             }
         }
-        if let p = prefill {
+        for p in prefills {
             let chunk = Array(p.slot.request.prompt[p.slot.prefilled..<(p.slot.prefilled + p.count)])
             items.append(BatchItem(sequence: p.slot.sequence!, tokens: chunk, allLogits: p.slot.request.promptLogprobs != nil))
         }
@@ -53,7 +58,7 @@ extension Engine {
         do {
             outputs = try model.forward(items)
         } catch {
-            for s in decoding + (prefill.map { [$0.slot] } ?? []) { fail(s, "\(error)") }
+            for s in decoding + prefills.map(\.slot) { fail(s, "\(error)") }
             return true
         }
         let t1 = monotonicNanoseconds()
@@ -65,11 +70,11 @@ extension Engine {
             m.batchSize.observe(Double(items.count))
             m.stepDuration.observe(Double(t1 - t0) / 1e9)
             m.conceptsEmitted += UInt64(concepts)
-            if let p = prefill { m.promptTokens += UInt64(p.count) }
+            m.promptTokens += UInt64(prefills.reduce(0) { $0 + $1.count })
             m.generatedTokens += UInt64(decoding.count)
         }
         decoded(decoding, outputs.prefix(decoding.count))
-        if let p = prefill { prefilled(p.slot, count: p.count, out: outputs[outputs.count - 1]) }
+        for (k, p) in prefills.enumerated() { prefilled(p.slot, count: p.count, out: outputs[decoding.count + k]) }
         publishGauges()
         return true
     }

@@ -13,8 +13,8 @@ public struct EngineConfiguration: Sendable {
     /// Sequences that may wait for a batch slot; beyond it, `submit` throws `queueFull`. The n
     /// sequences of one prompt join the batch together (even past maxRunning when it is empty).
     public var maxWaiting = 64
-    /// Prompt tokens read per step: one chunk per step keeps running streams flowing during
-    /// long prompts.
+    /// Prompt tokens read per step, over all prompts being read: bounded so that running streams
+    /// keep flowing during long prompts.
     public var prefillChunk = 128
     /// Each step takes at least this long (0 = as fast as the model goes). Throttles the engine;
     /// tests use it to keep requests in flight long enough to cancel or crowd them.
@@ -28,7 +28,7 @@ public struct EngineConfiguration: Sendable {
 
 /// Continuous batching over one model on one dedicated thread (never the Swift cooperative pool:
 /// it is two threads wide here). Each step runs ONE batched forward with a token of every decoding
-/// sequence plus at most one prefill chunk; requests join and leave between steps.
+/// sequence plus prompt chunks (prefillChunk tokens at most); requests join and leave between steps.
 ///
 ///     let engine = Engine(bundle: bundle, configuration: .init())
 ///     try engine.start()
