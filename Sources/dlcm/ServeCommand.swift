@@ -29,7 +29,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Port, 0 = any free one (default 8080; env DLCM_PORT).") var port: Int?
     @Option(name: .long, help: "Sequences in the batch at once (default 16; env DLCM_MAX_BATCH).") var maxBatch: Int?
     @Option(name: .long, help: "Sequences that may wait for a slot; more is 429 (default 64; env DLCM_MAX_QUEUE).") var maxQueue: Int?
-    @Option(name: .long, help: "Prompt tokens read per step (default 128; env DLCM_PREFILL_CHUNK).") var prefillChunk: Int?
+    @Option(name: .long, help: "Prompt tokens read per step, over all prompts being read (default 128; env DLCM_PREFILL_CHUNK).") var prefillChunk: Int?
     @Option(name: .long, help: "Largest request body in bytes; more is 413 (default 1048576; env DLCM_MAX_BODY_BYTES).") var maxBodyBytes: Int?
     @Option(name: .long, help: "Largest max_tokens (default 4096, and at most the context; env DLCM_MAX_TOKENS).") var maxTokens: Int?
     @Option(name: .long, help: "Largest n, also n times the prompts (default 8; env DLCM_MAX_N).") var maxN: Int?
