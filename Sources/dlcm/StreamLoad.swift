@@ -1,4 +1,5 @@
 import DLCMRuntime
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,20 +33,14 @@ struct StreamLoad {
 
     /// Bytes of one request; the seed differs per request as the in-process baseline's does.
     func request(seed: Int) -> [UInt8] {
-        var escaped = ""
-        for ch in prompt.unicodeScalars {
-            switch ch {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            default: escaped.unicodeScalars.append(ch)
-            }
-        }
-        let body = "{\"prompt\":\"\(escaped)\",\"max_tokens\":\(maxTokens),\"seed\":\(seed),\"temperature\":0.8,"
-            + "\"ignore_eos\":true,\"stream\":true,\"stream_options\":{\"include_usage\":true}}"
+        let fields: [String: Any] = [
+            "prompt": prompt, "max_tokens": maxTokens, "seed": seed, "temperature": 0.8, "ignore_eos": true,
+            "stream": true, "stream_options": ["include_usage": true],
+        ]
+        let body = (try? JSONSerialization.data(withJSONObject: fields)).map { Array($0) } ?? []
         let head = "POST /v1/completions HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: application/json\r\n"
-            + "Content-Length: \(body.utf8.count)\r\n\r\n"
-        return Array((head + body).utf8)
+            + "Content-Length: \(body.count)\r\n\r\n"
+        return Array(head.utf8) + body
     }
 
     /// `streams` concurrent streams of `requests` sequential requests each.

@@ -128,6 +128,25 @@ import Testing
         #endif
     }
 
+    /// `dlcm load` against a real server: every stream gets its requests' tokens, counted from
+    /// the usage chunks; an unreachable server is a clear error, not a hang.
+    @Test func loadClientCountsEveryToken() throws {
+        let server = try ServeProcess(["serve", "--port", "0"])
+        let port = try server.waitForPort()
+        defer { server.signal(SIGTERM); _ = server.waitForExit(seconds: 30) }
+        let load = try ServeProcess(["load", "--url", "http://127.0.0.1:\(port)", "--streams", "1", "3", "--requests", "4", "--max-tokens", "5"])
+        #expect(load.waitForExit(seconds: 60) == 0, "\(load.standardError)")
+        let lines = load.standardOutput.split(separator: "\n")
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.first?.contains("http streams   1:") == true && lines.first?.contains("(20 tokens in") == true, "\(lines)")
+        // 4 requests over 3 streams: 2 each, 30 tokens.
+        #expect(lines.last?.contains("http streams   3:") == true && lines.last?.contains("(30 tokens in") == true, "\(lines)")
+
+        let refused = try ServeProcess(["load", "--url", "http://127.0.0.1:1", "--streams", "1", "--requests", "1"])
+        #expect(refused.waitForExit(seconds: 30) != 0)
+        #expect(refused.standardError.contains("cannot connect"), "\(refused.standardError)")
+    }
+
     @Test func startupLinesAndAuthNotice() throws {
         let open = try ServeProcess(["serve", "--port", "0"])
         _ = try open.waitForPort()
