@@ -14,10 +14,12 @@ import Foundation
 public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     let ours = try? JSONParser.parse(bytes)
-    let reference = try? JSONDecoder().decode(JSON.self, from: Data(bytes))
     // One direction only: Foundation is more lenient than RFC 8259 (it takes `{"a":1,}`, and
-    // resolves duplicate keys), and JSONParser refuses those on purpose.
+    // resolves duplicate keys), and JSONParser refuses those on purpose. Foundation is asked only
+    // about what JSONParser accepted: its recursive decoder overflowed the (ASan-sized) stack on
+    // 513 nested `[`, which JSONParser refuses at its depth limit.
     if let ours {
+        let reference = try? JSONDecoder().decode(JSON.self, from: Data(bytes))
         guard let reference else { fatalError("JSONParser accepted what Foundation refuses: \(ours.text)") }
         guard sameValue(ours, reference) else { fatalError("JSONParser and Foundation disagree:\n \(ours.text)\n \(reference.text)") }
     }
