@@ -3,14 +3,15 @@
 # and 16 concurrent streams. At each level both sides do the same work: REQUESTS requests (64)
 # of [max tokens] each, shared among the streams, each stream sending its share one after the
 # other (over HTTP on one keep-alive connection, with `dlcm load`). Rounds alternate in-process
-# and HTTP at each level so both see the same (noisy, shared) machine; the summary takes the
-# best round of each and prints the ratios.
+# and HTTP at each level so both see the same (noisy, shared) machine; the summary prints the
+# best and the median round of each, and their ratios. The server runs with its defaults (a
+# stream's tokens leave together at most every 5 ms); STREAM_INTERVAL_MS=0 writes every token.
 #   bench/serve_bench.sh [model dir] [max tokens] [rounds]    (release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-weights/dlcm-4m-debian}
 tokens=${2:-128}
-rounds=${3:-3}
+rounds=${3:-5}
 requests=${REQUESTS:-64}
 levels=(1 4 16)
 threads=${DLCM_THREADS:-$(nproc)}
@@ -26,12 +27,12 @@ if command -v taskset >/dev/null && [ "$threads" -le "$(nproc)" ] && [ "$(nproc)
     if [ "$threads" -lt "$(nproc)" ]; then client=(taskset -c "$threads-$(($(nproc) - 1))"); else client=(taskset -c "$(($(nproc) - 1))"); fi
 fi
 log=$(mktemp); out=$(mktemp)
-$bin serve --model "$model" --threads "$threads" --port 0 --max-batch 16 --max-queue 64 >"$log" 2>&1 &
+$bin serve --model "$model" --threads "$threads" --port 0 --max-batch 16 --max-queue 64 ${STREAM_INTERVAL_MS:+--stream-interval-ms "$STREAM_INTERVAL_MS"} >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$out"' EXIT
 for _ in $(seq 200); do grep -q "on http://" "$log" && break; sleep 0.1; done
 url=$(grep -o 'http://[0-9.:]*' "$log" | head -1)
-echo "model $model, $requests requests of $tokens tokens per level, $threads threads, server $url, $rounds rounds${client:+, client: ${client[*]}}"
+echo "model $model, $requests requests of $tokens tokens per level, $threads threads, server $url (stream interval ${STREAM_INTERVAL_MS:-5} ms), $rounds rounds${client:+, client: ${client[*]}}"
 for r in $(seq "$rounds"); do
     for n in "${levels[@]}"; do
         $bin bench --model "$model" --threads "$threads" --steps "$tokens" --requests "$requests" --engine-streams "$n" | tee -a "$out"
@@ -39,19 +40,22 @@ for r in $(seq "$rounds"); do
     done
 done
 python3 - "$out" "${levels[@]}" <<'PY'
-import re, sys
+import re, sys, statistics
 lines = open(sys.argv[1]).read().splitlines()
-best = {}
+runs = {}
 for l in lines:
     m = re.match(r"(engine|http) streams\s+(\d+):\s+([\d.]+) tok/s", l)
     if m:
-        k = (m.group(1), int(m.group(2)))
-        best[k] = max(best.get(k, 0), float(m.group(3)))
+        runs.setdefault((m.group(1), int(m.group(2))), []).append(float(m.group(3)))
 levels = [int(x) for x in sys.argv[2:]]
-print("\nbest of rounds     in-process       HTTP   HTTP/in-process")
+best = {k: max(v) for k, v in runs.items()}
+median = {k: statistics.median(v) for k, v in runs.items()}
+print("\n              best of rounds: in-process    HTTP   ratio | median: in-process    HTTP   ratio")
 for n in levels:
     e, h = best[("engine", n)], best[("http", n)]
-    print(f"{n:3d} streams    {e:10.1f} {h:10.1f}   {h / e:6.2f}x")
-print(f"16 streams / 1 stream: in-process {best[('engine', 16)] / best[('engine', 1)]:.2f}x, "
-      f"HTTP {best[('http', 16)] / best[('http', 1)]:.2f}x")
+    me, mh = median[("engine", n)], median[("http", n)]
+    print(f"{n:3d} streams            {e:10.1f} {h:9.1f}  {h / e:5.2f}x |       {me:10.1f} {mh:9.1f}  {mh / me:5.2f}x")
+for name, d in (("best", best), ("median", median)):
+    print(f"16 streams / 1 stream ({name}): in-process {d[('engine', 16)] / d[('engine', 1)]:.2f}x, "
+          f"HTTP {d[('http', 16)] / d[('http', 1)]:.2f}x")
 PY

@@ -12,7 +12,7 @@ struct LoadCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Concurrent streams per level.") var streams: [Int] = [1, 4, 16]
     @Option(name: .long, help: "Requests per level, shared among its streams (rounded up to a whole number each; each stream sends its share one after the other, on one keep-alive connection).") var requests = 64
     @Option(name: .long, help: "Completion tokens per request (ignore_eos: always this many).") var maxTokens = 128
-    @Option(name: .long, help: "Microseconds the client sleeps between polls of its sockets (0: block in poll, woken by every write). Sleeping costs the shared machine far less than a wake-up per token; first-token times are known to within it.") var pollInterval = 200
+    @Option(name: .long, help: "Microseconds the client sleeps between polls of its sockets (default 0: block in poll, woken by every write). Against a server writing every token, a sleep reads many writes per wake-up; first-token times are then known to within it.") var pollInterval = 0
     @Option(name: .long, help: "Prompt of every request.") var prompt = "The quick brown fox jumps over the lazy dog. "
 
     func validate() throws {

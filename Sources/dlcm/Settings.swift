@@ -35,14 +35,14 @@ struct Settings {
         return value
     }
 
-    /// Seconds: finite and above `above` (0 = must be positive), or at least 0 with `orZero`.
-    func seconds(_ flag: Double?, _ name: String, _ fallback: Double, orZero: Bool = false) throws -> Double {
+    /// Seconds (or another `unit`): finite and above 0, or at least 0 with `orZero`.
+    func seconds(_ flag: Double?, _ name: String, _ fallback: Double, orZero: Bool = false, unit: String = "seconds") throws -> Double {
         let value = try flag ?? raw(name).map { text in
-            guard let v = Double(text.trimmingCharacters(in: .whitespaces)) else { throw invalid(name, text, "a number of seconds") }
+            guard let v = Double(text.trimmingCharacters(in: .whitespaces)) else { throw invalid(name, text, "a number of \(unit)") }
             return v
         } ?? fallback
         guard value.isFinite, orZero ? value >= 0 : value > 0 else {
-            throw StartupError("\(Self.flagName(name)) / DLCM_\(name) must be a finite number of seconds \(orZero ? "at least 0" : "above 0") (got \(value))")
+            throw StartupError("\(Self.flagName(name)) / DLCM_\(name) must be a finite number of \(unit) \(orZero ? "at least 0" : "above 0") (got \(value))")
         }
         return value
     }

@@ -26,9 +26,10 @@ struct StreamLoad {
     let prompt: String
     let maxTokens: Int
     /// Sleep between polls (0 = block in poll). A client blocked in poll is woken by every write
-    /// the server makes, and on this kind of VM each cross-CPU wake-up costs both sides several
-    /// microseconds; sleeping a fixed interval instead reads whatever arrived meanwhile in one go
-    /// and the server's writes wake nobody. Times are then known to within this interval.
+    /// the server makes, and on this kind of VM each wake-up costs several microseconds; sleeping
+    /// a fixed interval instead reads whatever arrived meanwhile in one go. Measured against
+    /// `dlcm serve`'s default 5 ms stream interval, blocking is cheaper (one wake-up per write,
+    /// and writes are few); times are known to within this interval.
     let pollIntervalMicros: Int
 
     /// Bytes of one request; the seed differs per request as the in-process baseline's does.
@@ -62,9 +63,14 @@ struct StreamLoad {
         var open = streams
         var lastProgress = t0
         while open > 0 {
-            let n = poll(&fds, nfds_t(fds.count), 30_000)
-            if n == 0 { throw LoadFailure( "no answer for 30 s") }
+            if pollIntervalMicros > 0 { usleep(UInt32(pollIntervalMicros)) }
+            let n = poll(&fds, nfds_t(fds.count), pollIntervalMicros > 0 ? 0 : 30_000)
             if n < 0 { if errno == EINTR { continue }; throw LoadFailure( "poll: errno \(errno)") }
+            if n == 0 {
+                if monotonicNanoseconds() - lastProgress > 30_000_000_000 { throw LoadFailure( "no answer for 30 s") }
+                continue
+            }
+            lastProgress = monotonicNanoseconds()
             for i in fds.indices where fds[i].revents != 0 {
                 let c = conns[i]
                 let got = buffer.withUnsafeMutableBytes { recv(c.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }

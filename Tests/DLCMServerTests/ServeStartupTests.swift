@@ -22,6 +22,8 @@ import Testing
         ([], ["DLCM_REQUEST_TIMEOUT": "soon"], "DLCM_REQUEST_TIMEOUT=soon"),
         ([], ["DLCM_IDLE_TIMEOUT": "nan"], "--idle-timeout / DLCM_IDLE_TIMEOUT"),
         ([], ["DLCM_DRAIN_TIMEOUT": "-1"], "--drain-timeout / DLCM_DRAIN_TIMEOUT"),
+        ([], ["DLCM_STREAM_INTERVAL_MS": "-5"], "--stream-interval-ms / DLCM_STREAM_INTERVAL_MS must be a finite number of milliseconds"),
+        ([], ["DLCM_STREAM_INTERVAL_MS": "fast"], "DLCM_STREAM_INTERVAL_MS=fast"),
         ([], ["DLCM_LOG_LEVEL": "loud"], "DLCM_LOG_LEVEL=loud"),
         (["--log-level", "verbose"], [:], "--log-level=verbose"),
         (["--log-format", "xml"], [:], "--log-format=xml"),
@@ -141,6 +143,11 @@ import Testing
         #expect(lines.first?.contains("http streams   1:") == true && lines.first?.contains("(20 tokens in") == true, "\(lines)")
         // 4 requests over 3 streams: 2 each, 30 tokens.
         #expect(lines.last?.contains("http streams   3:") == true && lines.last?.contains("(30 tokens in") == true, "\(lines)")
+        // Sleeping between polls instead of blocking in poll: the same counts.
+        let sleeping = try ServeProcess(["load", "--url", "http://127.0.0.1:\(port)", "--streams", "2", "--requests", "4", "--max-tokens", "5",
+                                         "--poll-interval", "500"])
+        #expect(sleeping.waitForExit(seconds: 60) == 0, "\(sleeping.standardError)")
+        #expect(sleeping.standardOutput.contains("http streams   2:") && sleeping.standardOutput.contains("(20 tokens in"), "\(sleeping.standardOutput)")
 
         let refused = try ServeProcess(["load", "--url", "http://127.0.0.1:1", "--streams", "1", "--requests", "1"])
         #expect(refused.waitForExit(seconds: 30) != 0)

@@ -1,5 +1,7 @@
 import DLCMEngine
+import DLCMServer
 import Foundation
+import HTTPServer
 import Testing
 
 @Suite struct StreamingTests {
@@ -70,6 +72,58 @@ import Testing
         #expect(s.engine.metrics.snapshot.promptTokens - prefillStart < UInt64(sharedBundle.tokenizer.encode(prompt, parseSpecial: false).count))
         #expect(events == 10)
         #expect(s.engine.metrics.snapshot.batchSize.count > 0)
+    }
+}
+
+/// `APIConfiguration.streamInterval`: a stream's events after the first leave together.
+@Suite struct StreamIntervalTests {
+    static let body = #"{"prompt":"Hello","max_tokens":30,"seed":5,"temperature":0.8,"ignore_eos":true,"stream":true,"stream_options":{"include_usage":true}}"#
+
+    /// The chunks of one streamed answer, as written.
+    static func chunks(_ port: Int) throws -> [[UInt8]] {
+        let client = try TestClient(port: port)
+        defer { client.close() }
+        try client.request("POST", "/v1/completions", body: Array(body.utf8))
+        #expect(try client.readHead().status == 200)
+        var chunks: [[UInt8]] = []
+        while let c = try client.readChunk() { chunks.append(c) }
+        return chunks
+    }
+
+    /// The text of every token event, in order (ids and timestamps differ between runs).
+    static func texts(_ chunks: [[UInt8]]) -> [String] {
+        TestResponse(status: 200, headers: HTTPHeaders(), body: chunks.flatMap { $0 }).eventObjects.compactMap {
+            ($0["choices"] as? [[String: Any]])?.first?["text"] as? String
+        }
+    }
+
+    @Test func heldEventsLeaveTogetherAndUnchanged() throws {
+        var api = APIConfiguration()
+        api.streamInterval = 1000   // longer than the test: everything after the first event waits for the end
+        let held = try TestServer(api: api)
+        var each = APIConfiguration()
+        each.streamInterval = 0
+        let plain = try TestServer(api: each)
+        let together = try Self.chunks(held.port)
+        let one = try Self.chunks(plain.port)
+        // Without an interval, a write per event: the token events, the finish chunk, usage, [DONE].
+        #expect(one.count == Self.texts(one).count + 2)
+        // With it: the first token at once, then everything else in one write at the end.
+        #expect(together.count == 2)
+        #expect(String(decoding: together[1].suffix(14), as: UTF8.self) == "data: [DONE]\n\n")
+        #expect(Self.texts(together) == Self.texts(one))
+        #expect(Self.texts(together).count > 20)
+    }
+
+    @Test func heldEventsLeaveOnceTheIntervalPasses() throws {
+        // Steps of at least 20 ms, intervals of 50 ms: 30 tokens take 600 ms or more, so the held
+        // events go out in about a dozen writes, not at the end only.
+        var api = APIConfiguration()
+        api.streamInterval = 0.05
+        let s = try TestServer(engine: .init(minimumStepSeconds: 0.02), api: api)
+        let chunks = try Self.chunks(s.port)
+        #expect(chunks.count >= 6)
+        #expect(Self.texts(chunks).count > 20)
     }
 }
 

@@ -38,7 +38,8 @@ final class CompletionJob: @unchecked Sendable {
         self.request = request
         choices = Array(repeating: Choice(), count: request.prompts.count * request.n)
         remaining = choices.count
-        sse = request.stream ? SSEWriter(exchange: exchange, keepAliveSeconds: server.configuration.keepAliveInterval) : nil
+        sse = request.stream ? SSEWriter(exchange: exchange, keepAliveSeconds: server.configuration.keepAliveInterval,
+                                          flushIntervalSeconds: server.configuration.streamInterval) : nil
         let logPrompts = server.configuration.logPrompts
         exchange.note { log in
             log.promptTokens = request.prompts.reduce(0) { $0 + $1.tokens.count }
