@@ -95,10 +95,10 @@ public final class DLCMModel {
     /// Advances every item's sequence by its tokens in one batched pass.
     ///
     /// A batch of many short items (decode steps) is cut into one part per thread, by rows, and
-    /// each part runs the token-level stages (encoder and router; cross-attention, decoder and
-    /// head) on its own thread and lane: no hand-off per matrix, and the per-sequence work between
-    /// them (attention, norms, the router) runs in parallel too. The concepts closed by all parts
-    /// go through the backbone together, so its weights are read once per step.
+    /// each part runs the whole pass (encoder and router, the backbone for the concepts its
+    /// sequences closed, cross-attention, decoder and head) on its own thread and lane: no
+    /// hand-off per matrix, and the per-sequence work between them (attention, norms, the router)
+    /// runs in parallel too.
     /// Results agree with the one-pass ones up to float rounding (a part with at most 4 rows for
     /// a matrix takes the matvec kernel, which sums in another order).
     /// A prompt chunk beside them (a request arriving while others decode) runs as a pass of its
@@ -122,7 +122,7 @@ public final class DLCMModel {
     /// The whole batch as one pass, each matrix split over the threads.
     private func onePass(_ batch: [BatchItem]) -> [ForwardOutput] {
         let state = route(batch, lane: lanes[0], pool: pool)
-        closeConcepts([state], pool: pool)
+        closeConcepts(state, lane: lanes[0], pool: pool)
         return finish(state, lane: lanes[0], pool: pool)
     }
 
@@ -138,22 +138,21 @@ public final class DLCMModel {
             if taken * parts >= rows * cuts.count { cuts.append(i + 1) }
         }
         cuts.append(batch.count)
-        // Stage 1 per part, the concepts of all parts in one backbone pass (its weights read once,
-        // each matrix split over the threads), stage 3 per part.
-        var states = [PassState?](repeating: nil, count: parts)
-        states.withUnsafeMutableBufferPointer { buffer in
-            let out = buffer
-            pool.parallelFor(parts) { range in
-                for p in range { out[p] = self.route(Array(batch[cuts[p]..<cuts[p + 1]]), lane: self.lanes[p], pool: nil) }
-            }
-        }
-        let done = states.map { $0! }
-        closeConcepts(done, pool: pool)
+        // Each part runs the whole pass on its thread, its own concepts through the backbone
+        // too: no hand-off inside the step. (Measured against one backbone pass for the concepts
+        // of all parts, each matrix split over the threads: that read the backbone's weights
+        // once, but its ~4 concept rows made ~17 small split matvecs and two barriers, a quarter
+        // of a 16-sequence step; here each thread streams the weights for its ~2 rows.)
         var results = [[ForwardOutput]](repeating: [], count: parts)
         results.withUnsafeMutableBufferPointer { buffer in
             let out = buffer
             pool.parallelFor(parts) { range in
-                for p in range { out[p] = self.finish(done[p], lane: self.lanes[p], pool: nil) }
+                for p in range {
+                    let lane = self.lanes[p]
+                    let state = self.route(Array(batch[cuts[p]..<cuts[p + 1]]), lane: lane, pool: nil)
+                    self.closeConcepts(state, lane: lane, pool: nil)
+                    out[p] = self.finish(state, lane: lane, pool: nil)
+                }
             }
         }
         return results.flatMap { $0 }
@@ -245,37 +244,25 @@ public final class DLCMModel {
                          currentMult: currentMult, newConcepts: newConcepts)
     }
 
-    /// Stage 2, for the concepts every part closed, in one go: pool up, one backbone pass
-    /// (grouped per sequence), smoothing, and their cross-attention K/V appended to each
-    /// sequence's concept cache. Uses the first lane's backbone and scratch.
-    private func closeConcepts(_ states: [PassState], pool: ThreadPool?) {
+    /// Stage 2, for the concepts the pass closed: pool up, one backbone pass (grouped per
+    /// sequence), smoothing, and their cross-attention K/V appended to each sequence's concept
+    /// cache. Uses the lane's backbone and scratch.
+    private func closeConcepts(_ state: PassState, lane: ForwardLane, pool: ThreadPool?) {
         let c = config, d = c.dToken, dc = c.dConcept
-        let lane = lanes[0]
         let t = monotonicNanoseconds()
-        // (part, item, p, slot) in part order, then item order: each sequence's rows contiguous.
-        var newConcepts = [(part: Int, item: Int, p: Float, slot: Int)]()
-        for (k, st) in states.enumerated() { for nc in st.newConcepts { newConcepts.append((k, nc.item, nc.p, nc.slot)) } }
-        let conceptIn = lane.conceptIn, concepts = lane.concepts, ck = lane.ck, cv = lane.cv
-        if states.count > 1 && !newConcepts.isEmpty {
-            // Gather the means into the first lane's buffer (its own are already first).
-            let own = states[0].newConcepts.count
-            conceptIn.reserve(newConcepts.count * d, keep: own * d)
-            var row = own
-            for st in states.dropFirst() where !st.newConcepts.isEmpty {
-                (conceptIn.pointer + row * d).update(from: st.lane.conceptIn.pointer, count: st.newConcepts.count * d)
-                row += st.newConcepts.count
-            }
-        }
-        func sequence(_ nc: (part: Int, item: Int, p: Float, slot: Int)) -> SequenceState { states[nc.part].batch[nc.item].sequence }
+        // In item order: each sequence's rows contiguous, their means rows of lane.conceptIn.
+        let newConcepts = state.newConcepts
+        let concepts = lane.concepts, ck = lane.ck, cv = lane.cv
+        func sequence(_ nc: (item: Int, p: Float, slot: Int)) -> SequenceState { state.batch[nc.item].sequence }
         if !newConcepts.isEmpty {
             let n = newConcepts.count
             concepts.reserve(n * dc)
-            matmul(concepts.pointer, conceptIn.pointer, weights.poolUp, m: n, pool: pool)
+            matmul(concepts.pointer, lane.conceptIn.pointer, weights.poolUp, m: n, pool: pool)
             var groups = [RowGroup]()
             var start = 0
             while start < n {
                 var end = start
-                while end < n && (newConcepts[end].part, newConcepts[end].item) == (newConcepts[start].part, newConcepts[start].item) { end += 1 }
+                while end < n && newConcepts[end].item == newConcepts[start].item { end += 1 }
                 groups.append(RowGroup(cache: sequence(newConcepts[start]).backbone, first: start, count: end - start))
                 start = end
             }
