@@ -5,6 +5,40 @@ import Testing
 
 /// The engine without HTTP.
 @Suite struct EngineTests {
+    /// Out of work, the engine thread polls for new requests for `idleSpinSeconds`, then sleeps:
+    /// an idle engine costs no CPU, with or without the spin.
+    @Test(arguments: [0.0, 0.002])
+    func idleEngineSleeps(spin: Double) throws {
+        let bundle = try ModelBundle(directory: fixtureDirectory, threads: 1)
+        let engine = Engine(bundle: bundle, configuration: .init(idleSpinSeconds: spin))
+        try engine.start()
+        defer { engine.stop() }
+        // One request, so that the engine has run and gone idle since.
+        let done = EngineTestBox()
+        var p = GenerationParameters()
+        p.maxTokens = 3
+        try engine.submit([EngineRequest(prompt: [0, 1, 2], parameters: p) { if case .finished = $0 { done.done() } }])
+        while done.finishedCount < 1 { usleep(1000) }
+        let thread = try #require(engine.computeThreads.first)
+        func cpuSeconds() -> Double {
+            var clock = clockid_t()
+            pthread_getcpuclockid(thread, &clock)
+            var t = timespec()
+            clock_gettime(clock, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+        }
+        usleep(20_000)
+        let before = cpuSeconds()
+        usleep(300_000)
+        // Asleep: a 100 ms heartbeat wake-up or three (each up to one spin) cost well under 50 ms.
+        #expect(cpuSeconds() - before < 0.05)
+        // And a request after the idle time is still served.
+        try engine.submit([EngineRequest(prompt: [0, 1, 2], parameters: p) { if case .finished = $0 { done.done() } }])
+        let deadline = Date().addingTimeInterval(10)
+        while done.finishedCount < 2 && Date() < deadline { usleep(1000) }
+        #expect(done.finishedCount == 2)
+    }
+
     /// Sampled (T = 0.8) sequences submitted at once, so that prefills and decodes share steps,
     /// produce the tokens each produces alone. (The schedule is deterministic here, unlike over
     /// sockets, where arrival order changes batch shapes; see BatchInvarianceTests.)
