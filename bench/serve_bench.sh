@@ -4,8 +4,9 @@
 # of [max tokens] each, shared among the streams, each stream sending its share one after the
 # other (over HTTP on one keep-alive connection, with `dlcm load`). Rounds alternate in-process
 # and HTTP at each level so both see the same (noisy, shared) machine; the summary prints the
-# best and the median round of each, and their ratios. The server runs with its defaults (a
-# stream's tokens leave together at most every 5 ms); STREAM_INTERVAL_MS=0 writes every token.
+# best round of each and the median of the ratios taken within each round. The server runs
+# with its defaults (a stream's tokens leave together at most every 5 ms); STREAM_INTERVAL_MS=0
+# writes every token.
 #   bench/serve_bench.sh [model dir] [max tokens] [rounds]    (release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,21 +42,28 @@ for r in $(seq "$rounds"); do
 done
 python3 - "$out" "${levels[@]}" <<'PY'
 import re, sys, statistics
-lines = open(sys.argv[1]).read().splitlines()
-runs = {}
-for l in lines:
+# Rounds in order: per round and level, one in-process line then one HTTP line.
+rounds, current = [], {}
+for l in open(sys.argv[1]).read().splitlines():
     m = re.match(r"(engine|http) streams\s+(\d+):\s+([\d.]+) tok/s", l)
-    if m:
-        runs.setdefault((m.group(1), int(m.group(2))), []).append(float(m.group(3)))
+    if not m:
+        continue
+    key = (m.group(1), int(m.group(2)))
+    if key in current:
+        rounds.append(current)
+        current = {}
+    current[key] = float(m.group(3))
+rounds.append(current)
 levels = [int(x) for x in sys.argv[2:]]
-best = {k: max(v) for k, v in runs.items()}
-median = {k: statistics.median(v) for k, v in runs.items()}
-print("\n              best of rounds: in-process    HTTP   ratio | median: in-process    HTTP   ratio")
+best = lambda k: max(r[k] for r in rounds)
+med = statistics.median
+# The machine's speed drifts between rounds (a shared VM): ratios are also taken within a round
+# (in-process and HTTP back to back), and the median of those printed beside the best rounds'.
+print(f"\n{len(rounds)} rounds      best: in-process      HTTP   ratio | median of the rounds' ratios")
 for n in levels:
-    e, h = best[("engine", n)], best[("http", n)]
-    me, mh = median[("engine", n)], median[("http", n)]
-    print(f"{n:3d} streams            {e:10.1f} {h:9.1f}  {h / e:5.2f}x |       {me:10.1f} {mh:9.1f}  {mh / me:5.2f}x")
-for name, d in (("best", best), ("median", median)):
-    print(f"16 streams / 1 stream ({name}): in-process {d[('engine', 16)] / d[('engine', 1)]:.2f}x, "
-          f"HTTP {d[('http', 16)] / d[('http', 1)]:.2f}x")
+    e, h = best(("engine", n)), best(("http", n))
+    print(f"{n:3d} streams   {e:16.1f} {h:9.1f}  {h / e:5.2f}x | {med(r[('http', n)] / r[('engine', n)] for r in rounds):5.2f}x")
+for side, name in (("engine", "in-process"), ("http", "HTTP")):
+    print(f"16 streams / 1 stream, {name:10s}: best {best((side, 16)) / best((side, 1)):.2f}x, "
+          f"median of the rounds' {med(r[(side, 16)] / r[(side, 1)] for r in rounds):.2f}x")
 PY
