@@ -91,11 +91,14 @@ final class CompletionJob: @unchecked Sendable {
                 let now = monotonicNanoseconds()
                 exchange.note { $0.firstTokenNanos = now }
             }
-            choices[i].text += t.token.text
             choices[i].tokens.append(t.token.token)
-            choices[i].logprobs.append(t.token.logprobs)
-            choices[i].conceptStarts.append(t.startedConcept)
-            guard let sse else { return }
+            guard let sse else {
+                // The whole answer is built at the end; a stream sends each token as it comes.
+                choices[i].text += t.token.text
+                choices[i].logprobs.append(t.token.logprobs)
+                choices[i].conceptStarts.append(t.startedConcept)
+                return
+            }
             if t.token.text.isEmpty && request.logprobs == nil && !request.concepts {
                 // Nothing to show yet (half a character, a possible stop string): still alive.
                 sse.keepAliveIfDue()
