@@ -19,8 +19,12 @@ import CKernelSupport
 /// Most X rows handled by the streaming path; `matmul` sends larger M to the packed kernel.
 public let maxMatvecRows = 4
 
-/// Don't wake other threads for less weight data than this (the hand-off costs microseconds).
-@usableFromInline let matvecMinBytesPerThread = 128 << 10
+/// Don't hand out less weight data than this per thread (a hand-off costs about a microsecond
+/// to a pool thread that is spinning, as it is between the matrices of a decode step). Measured
+/// side by side in the serving engine (2 threads, alternating runs): 128 KiB -> 32 KiB made one
+/// stream +15% and four +19% (the 64-256 KiB attention matrices of the backbone now split too);
+/// 16 and 8 KiB were no better.
+@usableFromInline let matvecMinBytesPerThread = 32 << 10
 
 /// Y (+)= X · Wᵀ for 1...4 rows of X.
 ///
