@@ -1,9 +1,17 @@
 // Y (+)= X · Wᵀ for activations X (M, K) in f32 and weights W (N, K) in PyTorch Linear layout.
 //
-// M <= 4 (decode) is memory-bound and goes to `matvec`. Larger M (prefill) is compute-bound:
-// W is packed per panel of 32 output columns (see MatmulPacking.swift) and a 12x32
-// register-blocked micro-kernel (24 SIMD16 accumulators) broadcasts X elements against it.
-// Work is split over panels of N across the thread pool.
+// M <= 2 (decode) is memory-bound and goes to `matvec`, which reads W in its own type (bf16:
+// half the bytes of the packed copy). Larger M is compute-bound: W is packed per panel of 32
+// output columns (see MatmulPacking.swift) and a 12x32 register-blocked micro-kernel (24 SIMD16
+// accumulators) broadcasts X elements against it. M = 3 or 4 takes the packed kernel when W was
+// packed at load (matvec when it would have to pack per call, or when the matrix says so: see
+// `WeightMatrix.matvecMaxRows`). Work is split over panels of N across the thread pool.
+
+/// Most rows of X that go to `matvec` when W is packed. Measured per call on this machine, one
+/// thread, bf16 W: for 3-4 rows the packed kernel is 1.2-2.3x faster with W in cache (the LM head
+/// 8192x128 at 4 rows: 78 vs 177 us) and within 10% from DRAM; for 1-2 rows matvec is as fast or
+/// faster, and up to 2x from DRAM (it reads half the bytes).
+public let packedMinRows = 3
 
 /// Rows of X per micro-kernel call.
 @usableFromInline let microRows = 12
@@ -23,7 +31,7 @@
 ///   - pool: threads to split over (nil: the calling thread only).
 public func matmul(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                    m: Int, accumulate: Bool = false, pool: ThreadPool? = nil) {
-    if m <= maxMatvecRows {
+    if m <= w.matvecMaxRows || (m <= maxMatvecRows && w.packed == nil) {
         matvec(y, x, w, m: m, accumulate: accumulate, pool: pool)
         return
     }

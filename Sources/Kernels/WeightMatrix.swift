@@ -36,6 +36,11 @@ public struct WeightMatrix: @unchecked Sendable {
     /// The same matrix already packed for the matmul micro-kernel (see PackedWeights.swift), or
     /// nil: then each matmul of more than `maxMatvecRows` rows packs the panels it needs itself.
     public var packed: UnsafePointer<Float>?
+    /// With `packed`, matmuls of up to this many rows still take `matvec` (reading W in its own,
+    /// narrower type). Default `packedMinRows - 1`; `maxMatvecRows` for a matrix whose weights
+    /// are read once per step and are rarely in cache then (a DLCM's concept-level matrices,
+    /// used for the few concepts a decode step closes).
+    public var matvecMaxRows = packedMinRows - 1
 
     public init(base: UnsafeRawPointer, type: WeightType, rows: Int, cols: Int) {
         precondition(rows >= 0 && cols >= 0, "negative weight matrix shape")
