@@ -99,8 +99,8 @@ public final class DLCMModel {
     /// sequences closed, cross-attention, decoder and head) on its own thread and lane: no
     /// hand-off per matrix, and the per-sequence work between them (attention, norms, the router)
     /// runs in parallel too.
-    /// Results agree with the one-pass ones up to float rounding (a part with at most 4 rows for
-    /// a matrix takes the matvec kernel, which sums in another order).
+    /// Results agree with the one-pass ones up to float rounding (a part with at most 2 rows for
+    /// a matrix, 4 for a concept-level one, takes the matvec kernel, which sums in another order).
     /// A prompt chunk beside them (a request arriving while others decode) runs as a pass of its
     /// own after theirs, each matrix split over the threads; so do batches of few rows.
     public func forward(_ batch: [BatchItem]) throws -> [ForwardOutput] {

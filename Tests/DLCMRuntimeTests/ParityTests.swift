@@ -93,7 +93,7 @@ import Testing
     /// A batch big enough to be split over lanes (one part per thread, DLCMModel.forward) gives
     /// what one pass on one thread gives: 19 sequences at different lengths, steps of one token and
     /// of three, one with a prompt chunk among them, in both attention modes. Equal up to float rounding, not bit for bit: a part with
-    /// at most 4 rows for a matrix (new concepts, say) takes the matvec kernel, which sums in
+    /// at most 2 rows for a matrix (4 for a concept-level one: new concepts) takes the matvec kernel, which sums in
     /// another order than the batched one.
     @Test(arguments: modes)
     func laneSplitStepsMatchOneThread(fixture: String) throws {

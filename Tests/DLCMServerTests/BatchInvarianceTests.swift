@@ -3,8 +3,9 @@ import DLCMRuntime
 import Testing
 
 /// Batching must not mix sequences: a sequence's logits are the same whether it runs alone or
-/// among others (staggered prefills while others decode). Not bit for bit: up to 4 rows go
-/// through `matvec`, more through the blocked `matmul`, whose sums are ordered differently
+/// among others (staggered prefills while others decode). Not bit for bit: up to 2 rows (4 for
+/// concept-level matrices) go through `matvec`, more through the blocked `matmul`, whose sums are
+/// ordered differently
 /// (differences ~1e-7). Mixing would show as differences of order 1.
 @Suite struct BatchInvarianceTests {
     @Test func logitsAloneEqualLogitsInABatch() throws {
