@@ -24,6 +24,7 @@ import Testing
         ([], ["DLCM_DRAIN_TIMEOUT": "-1"], "--drain-timeout / DLCM_DRAIN_TIMEOUT"),
         ([], ["DLCM_STREAM_INTERVAL_MS": "-5"], "--stream-interval-ms / DLCM_STREAM_INTERVAL_MS must be a finite number of milliseconds"),
         ([], ["DLCM_STREAM_INTERVAL_MS": "fast"], "DLCM_STREAM_INTERVAL_MS=fast"),
+        (["--stream-interval-ms", "5000"], [:], "--stream-interval-ms / DLCM_STREAM_INTERVAL_MS must be at most 1000"),
         ([], ["DLCM_LOG_LEVEL": "loud"], "DLCM_LOG_LEVEL=loud"),
         (["--log-level", "verbose"], [:], "--log-level=verbose"),
         (["--log-format", "xml"], [:], "--log-format=xml"),
