@@ -53,36 +53,35 @@ import Testing
     @Test func prepackedIsBitIdenticalToPackingPerCall() {
         // Same kernels, same summation order: packing at load changes speed, never results.
         // (Except for 3-4 rows, which take the packed kernel only when W was packed at load and
-        // matvec otherwise: `prepackedMatchesReference` holds both to the reference, and below a
+        // matvec otherwise: `prepackedMatchesReference` holds both to the reference, and a
         // matrix that asks for matvec up to 4 rows gets it, packed or not.)
         var random = SeededRandom(seed: 11)
         for (m, k, n) in Self.shapes where !(packedMinRows...maxMatvecRows).contains(m) {
-            let x = random.array(m * k)
-            let weights = EncodedWeights(random.array(n * k), type: .bf16)
-            var perCall = [Float](repeating: 0, count: m * n), packed = perCall
-            weights.bytes.withUnsafeBytes { raw in
-                let w = WeightMatrix(base: raw.baseAddress!, type: .bf16, rows: n, cols: k)
-                let packer = PackedWeights()
-                matmul(&perCall, x, w, m: m)
-                matmul(&packed, x, packer.pack(w), m: m)
-                #expect(packer.bytes == ((n + 31) / 32) * 32 * k * 4)
-            }
+            let (perCall, packed) = Self.perCallAndPacked(m: m, k: k, n: n, random: &random)
             #expect(perCall == packed, "m=\(m) k=\(k) n=\(n)")
         }
         for (m, k, n) in Self.shapes where m <= maxMatvecRows {
-            let x = random.array(m * k)
-            let weights = EncodedWeights(random.array(n * k), type: .bf16)
-            var perCall = [Float](repeating: 0, count: m * n), packed = perCall
-            weights.bytes.withUnsafeBytes { raw in
-                let w = WeightMatrix(base: raw.baseAddress!, type: .bf16, rows: n, cols: k)
-                let packer = PackedWeights()
-                var matvecFirst = packer.pack(w)
-                matvecFirst.matvecMaxRows = maxMatvecRows
-                matmul(&perCall, x, w, m: m)
-                matmul(&packed, x, matvecFirst, m: m)
-            }
+            let (perCall, packed) = Self.perCallAndPacked(m: m, k: k, n: n, random: &random, matvecMaxRows: maxMatvecRows)
             #expect(perCall == packed, "m=\(m) k=\(k) n=\(n) with matvecMaxRows = \(maxMatvecRows)")
         }
+    }
+
+    /// Y of a random bf16 matrix, packed per call and packed at load (with `matvecMaxRows` set).
+    static func perCallAndPacked(m: Int, k: Int, n: Int, random: inout SeededRandom,
+                                 matvecMaxRows: Int? = nil) -> (perCall: [Float], packed: [Float]) {
+        let x = random.array(m * k)
+        let weights = EncodedWeights(random.array(n * k), type: .bf16)
+        var perCall = [Float](repeating: 0, count: m * n), packed = perCall
+        weights.bytes.withUnsafeBytes { raw in
+            let w = WeightMatrix(base: raw.baseAddress!, type: .bf16, rows: n, cols: k)
+            let packer = PackedWeights()
+            var prepacked = packer.pack(w)
+            if let matvecMaxRows { prepacked.matvecMaxRows = matvecMaxRows }
+            matmul(&perCall, x, w, m: m)
+            matmul(&packed, x, prepacked, m: m)
+            #expect(packer.bytes == ((n + 31) / 32) * 32 * k * 4)
+        }
+        return (perCall, packed)
     }
 
     @Test func unalignedWeights() {
