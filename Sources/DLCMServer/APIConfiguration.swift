@@ -13,9 +13,9 @@ public struct APIConfiguration: Sendable {
     public var requestTimeout: Double = 600
     /// A stream with nothing to send for this long (queued, long prefill) sends `: keep-alive`.
     public var keepAliveInterval: Double = 5
-    /// A stream's events after the first leave together at most this often (seconds; the end at
-    /// once): one write per interval instead of one per token when tokens come faster. 0 = each
-    /// event is written as it comes. See `SSEWriter`.
+    /// A stream's events after the first are held until the next tick of a clock with this period
+    /// (seconds; the same ticks for every stream; the end at once): one write per tick instead of
+    /// one per token when tokens come faster. 0 = each event is written as it comes. See `SSEWriter`.
     public var streamInterval: Double = 0.005
     /// /health fails when the engine loop has not gone round for this long (seconds).
     public var stallSeconds: Double = 30
