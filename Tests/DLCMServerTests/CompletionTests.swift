@@ -11,7 +11,11 @@ import Testing
         let j = r.json
         #expect(j["object"] as? String == "text_completion")
         #expect(j["model"] as? String == "tiny-served")
-        #expect((j["id"] as? String)?.hasPrefix("cmpl-") == true)
+        let id = try #require(j["id"] as? String)
+        #expect(id.hasPrefix("cmpl-") && id.count == 37 && id.dropFirst(5).allSatisfy(\.isHexDigit))
+        // Each completion its own id.
+        let again = try s.post("/v1/completions", #"{"prompt":"Hello, world","max_tokens":1}"#).json["id"] as? String
+        #expect(again?.hasPrefix("cmpl-") == true && again != id)
         let choice = try #require((j["choices"] as? [[String: Any]])?.first)
         #expect(choice["finish_reason"] as? String == "length")
         #expect(choice["index"] as? Int == 0)

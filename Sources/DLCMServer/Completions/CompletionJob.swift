@@ -20,7 +20,9 @@ final class CompletionJob: @unchecked Sendable {
     let server: APIServer
     let exchange: Exchange
     let request: CompletionRequest
-    let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    /// 128 random bits, as OpenAI's ids look (from getrandom(2); Foundation's UUID opened
+    /// /dev/urandom on every request).
+    let id = "cmpl-" + RequestID.hex(.random(in: .min ... .max)) + RequestID.hex(.random(in: .min ... .max))
     let created = Int(Date().timeIntervalSince1970)
     private(set) var choices: [Choice]
     private var remaining: Int

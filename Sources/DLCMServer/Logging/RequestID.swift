@@ -25,7 +25,8 @@ enum RequestID {
     private static let processPrefix = hex(UInt64.random(in: .min ... .max))
     private static let counter = Atomic<UInt64>(0)
 
-    private static func hex(_ value: UInt64) -> String {
+    /// 16 hex digits.
+    static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
