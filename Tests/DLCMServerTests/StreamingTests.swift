@@ -115,6 +115,22 @@ import Testing
         #expect(Self.texts(together).count > 20)
     }
 
+    @Test func firstTokenIsNotHeldBehindAnEcho() throws {
+        var api = APIConfiguration()
+        api.streamInterval = 1000
+        let s = try TestServer(api: api)
+        let client = try TestClient(port: s.port)
+        defer { client.close() }
+        try client.request("POST", "/v1/completions", body: Array(#"{"prompt":"Hello","max_tokens":20,"echo":true,"ignore_eos":true,"stream":true}"#.utf8))
+        #expect(try client.readHead().status == 200)
+        var chunks: [[UInt8]] = []
+        while let c = try client.readChunk() { chunks.append(c) }
+        // The echoed prompt, the first token, then the rest at the end.
+        #expect(chunks.count == 3)
+        let texts = Self.texts(chunks)
+        #expect(texts.first == "Hello" && Self.texts([chunks[1]]).count == 1 && texts.count > 10)
+    }
+
     @Test func heldEventsLeaveOnceTheIntervalPasses() throws {
         // Steps of at least 20 ms, intervals of 50 ms: 30 tokens take 600 ms or more, so the held
         // events go out in about a dozen writes, not at the end only.

@@ -28,6 +28,8 @@ final class CompletionJob: @unchecked Sendable {
     private var remaining: Int
     private let sse: SSEWriter?
     private var sawToken = false
+    /// A token event has been written (the first is never held; see SSEWriter).
+    private var shownToken = false
     /// Per choice, the bytes of a plain token event before and after its JSON text string
     /// (rendered once from the generic chunk, so both forms stay identical).
     private var plainEventParts: [Int: (head: [UInt8], tail: [UInt8])] = [:]
@@ -109,11 +111,16 @@ final class CompletionJob: @unchecked Sendable {
             if request.logprobs == nil && !request.concepts {
                 // The common chunk: only its text changes from token to token.
                 sse.send(plainTokenEvent(choice: i, text: t.token.text))
-                return
+            } else {
+                let lp = request.logprobs != nil ? logprobsJSON([t.token.token], [t.token.logprobs]) : JSON.null
+                let extra: JSON? = request.concepts ? .object([("concept_starts", .array([t.startedConcept.map(JSON.bool) ?? .null]))]) : nil
+                sse.event(chunk([choiceJSON(i, text: t.token.text, logprobs: lp, finish: nil, extra: extra)]))
             }
-            let lp = request.logprobs != nil ? logprobsJSON([t.token.token], [t.token.logprobs]) : JSON.null
-            let extra: JSON? = request.concepts ? .object([("concept_starts", .array([t.startedConcept.map(JSON.bool) ?? .null]))]) : nil
-            sse.event(chunk([choiceJSON(i, text: t.token.text, logprobs: lp, finish: nil, extra: extra)]))
+            if !shownToken {
+                // The first token leaves at once even when an event went before it (echo).
+                shownToken = true
+                sse.flushHeld()
+            }
         case .finished(let reason, let text, let stats):
             choices[i].text += text
             choices[i].finish = reason

@@ -95,6 +95,9 @@ final class SSEWriter {
         }
     }
 
+    /// Writes held events now (the first token of a stream whose echo went first).
+    func flushHeld() { flush(now: monotonicNanoseconds()) }
+
     /// True once the clock has left the interval of the last write (always without an interval).
     private func flushDue(_ now: UInt64) -> Bool {
         flushNanos == 0 || now / flushNanos != lastWrite / flushNanos
