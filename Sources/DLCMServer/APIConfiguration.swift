@@ -13,10 +13,14 @@ public struct APIConfiguration: Sendable {
     public var requestTimeout: Double = 600
     /// A stream with nothing to send for this long (queued, long prefill) sends `: keep-alive`.
     public var keepAliveInterval: Double = 5
-    /// A stream's events after the first are held until the next tick of a clock with this period
-    /// (seconds; the same ticks for every stream; the end at once): one write per tick instead of
-    /// one per token when tokens come faster. 0 = each event is written as it comes. See `SSEWriter`.
+    /// A stream's events after the first are held until the next tick of a clock shared by all
+    /// streams (seconds; the end at once): one write per tick instead of one per token when tokens
+    /// come faster. This is the clock's period with up to 4 streams open; 0 = each event is
+    /// written as it comes. See `SSEWriter` and `StreamClock`.
     public var streamInterval: Double = 0.005
+    /// The longest the clock's period grows to with more streams open (`streamInterval` times
+    /// the streams over 4, at most this; seconds). Set it to `streamInterval` to keep the period fixed.
+    public var streamIntervalMax: Double = 0.05
     /// /health fails when the engine loop has not gone round for this long (seconds).
     public var stallSeconds: Double = 30
 

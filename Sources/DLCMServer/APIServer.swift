@@ -22,6 +22,8 @@ public final class APIServer: Sendable {
     public let configuration: APIConfiguration
     public let modelName: String
     let httpMetrics = HTTPMetrics()
+    /// The ticks streamed events leave on.
+    let streamClock: StreamClock
     let created = Int(Date().timeIntervalSince1970)
     private let draining = Atomic<Bool>(false)
     private let server = Locked<Server?>(nil)
@@ -32,6 +34,7 @@ public final class APIServer: Sendable {
         self.configuration = configuration
         self.modelName = configuration.modelName ?? engine.bundle.name
         self.httpConfiguration = http
+        streamClock = StreamClock(interval: configuration.streamInterval, maxInterval: configuration.streamIntervalMax)
     }
 
     var tokenizer: Tokenizer { engine.tokenizer }

@@ -37,9 +37,12 @@ struct BenchCommand: ParsableCommand {
             let widest = engineStreams.max()!
             _ = try runEngineStreams(engine, prompt: ids, streams: widest, requests: 1, maxTokens: steps)
             for n in engineStreams {
+                let steps0 = engine.metrics.snapshot.steps
                 let r = try runEngineStreams(engine, prompt: ids, streams: n, requests: max(1, (requests + n - 1) / n), maxTokens: steps)
-                print(String(format: "engine streams %3d: %8.1f tok/s aggregate, median TTFT %7.1f ms  (%d tokens in %.2f s)",
-                             n, r.tokensPerSecond, 1000 * r.medianTTFT, r.tokens, r.seconds))
+                // Steps per stream's worth of tokens: 1.0 when every slot of every step made a token.
+                let fill = Double(r.tokens) / Double(n) / Double(engine.metrics.snapshot.steps - steps0)
+                print(String(format: "engine streams %3d: %8.1f tok/s aggregate, median TTFT %7.1f ms  (%d tokens in %.2f s, %.3f of the batch's slots)",
+                             n, r.tokensPerSecond, 1000 * r.medianTTFT, r.tokens, r.seconds, fill))
             }
             return
         }

@@ -37,9 +37,15 @@ struct LoadCommand: ParsableCommand {
         _ = try load.run(streams: widest, requests: 1)
         for n in streams {
             let perStream = max(1, (requests + n - 1) / n)
+            let steps0 = load.engineSteps()
             let r = try load.run(streams: n, requests: perStream)
-            print(String(format: "http streams %3d: %8.1f tok/s aggregate, median TTFT %7.1f ms  (%d tokens in %.2f s; client CPU %.0f%% of a core)",
-                         n, r.tokensPerSecond, 1000 * r.medianTTFT, r.completionTokens, r.seconds, 100 * r.cpuSeconds / r.seconds))
+            // As the in-process bench prints it: 1.0 when every slot of every step made a token
+            // (the gap between one request's end and the next one's start leaves slots empty).
+            var fill: Double?
+            if let s0 = steps0, let s1 = load.engineSteps(), s1 > s0 { fill = Double(r.completionTokens) / Double(n) / Double(s1 - s0) }
+            print(String(format: "http streams %3d: %8.1f tok/s aggregate, median TTFT %7.1f ms  (%d tokens in %.2f s, %@ of the batch's slots; client CPU %.0f%% of a core)",
+                         n, r.tokensPerSecond, 1000 * r.medianTTFT, r.completionTokens, r.seconds,
+                         fill.map { String(format: "%.3f", $0) } ?? "?", 100 * r.cpuSeconds / r.seconds))
         }
     }
 }

@@ -25,6 +25,8 @@ import Testing
         ([], ["DLCM_STREAM_INTERVAL_MS": "-5"], "--stream-interval-ms / DLCM_STREAM_INTERVAL_MS must be a finite number of milliseconds"),
         ([], ["DLCM_STREAM_INTERVAL_MS": "fast"], "DLCM_STREAM_INTERVAL_MS=fast"),
         (["--stream-interval-ms", "5000"], [:], "--stream-interval-ms / DLCM_STREAM_INTERVAL_MS must be at most 1000"),
+        ([], ["DLCM_STREAM_INTERVAL_MAX_MS": "-1"], "--stream-interval-max-ms / DLCM_STREAM_INTERVAL_MAX_MS must be a finite number of milliseconds"),
+        (["--stream-interval-max-ms", "2000"], [:], "--stream-interval-max-ms / DLCM_STREAM_INTERVAL_MAX_MS must be at most 1000"),
         ([], ["DLCM_LOG_LEVEL": "loud"], "DLCM_LOG_LEVEL=loud"),
         (["--log-level", "verbose"], [:], "--log-level=verbose"),
         (["--log-format", "xml"], [:], "--log-format=xml"),

@@ -1,5 +1,5 @@
 import DLCMEngine
-import DLCMServer
+@testable import DLCMServer
 import Foundation
 import HTTPServer
 import Testing
@@ -199,5 +199,78 @@ import Testing
         // Exactly the whole capacity (4 running + 28 waiting): accepted only if nothing leaked.
         #expect(try s.post("/v1/completions", #"{"prompt":"a","n":32,"max_tokens":1}"#).status == 200)
         #expect(try s.post("/v1/completions", #"{"prompt":"a","n":32,"max_tokens":1}"#).status == 200)
+    }
+}
+
+/// `StreamClock`: the period held events leave on grows with the streams open, up to a cap.
+@Suite struct StreamClockTests {
+    @Test func periodGrowsWithOpenStreamsUpToTheCap() {
+        let clock = StreamClock(interval: 0.005, maxInterval: 0.05)
+        #expect(clock.periodNanos == 5_000_000)
+        var periods: [UInt64] = []
+        for _ in 1...48 {
+            clock.streamOpened()
+            periods.append(clock.periodNanos / 1_000_000)
+        }
+        // 1-4 streams: 5 ms; 5-8: 10; 13-16: 20; from 37 on: the 50 ms cap.
+        #expect(periods[0] == 5 && periods[3] == 5 && periods[4] == 10 && periods[7] == 10)
+        #expect(periods[15] == 20 && periods[16] == 25 && periods[35] == 45 && periods[36] == 50 && periods[47] == 50)
+        for _ in 1...48 { clock.streamClosed() }
+        #expect(clock.openStreams == 0 && clock.periodNanos == 5_000_000)
+    }
+
+    @Test func noIntervalMeansEveryEventAtOnce() {
+        let clock = StreamClock(interval: 0, maxInterval: 0.05)
+        for _ in 0..<10 { clock.streamOpened() }
+        #expect(clock.periodNanos == 0)
+        #expect(clock.isNewTick(1, since: 1))
+    }
+
+    @Test func anIntervalAboveTheCapStaysFixed() {
+        let clock = StreamClock(interval: 0.2, maxInterval: 0.05)
+        for _ in 0..<20 { clock.streamOpened() }
+        #expect(clock.periodNanos == 200_000_000)
+    }
+
+    @Test func ticksAreSharedMultiplesOfThePeriod() {
+        let clock = StreamClock(interval: 0.005, maxInterval: 0.05)
+        #expect(!clock.isNewTick(5_000_001, since: 9_999_999))
+        #expect(clock.isNewTick(10_000_000, since: 9_999_999))
+        for _ in 0..<8 { clock.streamOpened() }   // period 10 ms
+        #expect(!clock.isNewTick(15_000_000, since: 10_000_000))
+        #expect(clock.isNewTick(20_000_000, since: 19_000_000))
+    }
+}
+
+extension StreamClockTests {
+    /// Over real sockets: six open streams stretch the period to 10 ms (on /metrics), and every
+    /// stream stops counting when it ends, whether it finished, its client went away, or it
+    /// failed before its head was sent.
+    @Test func openStreamsAreCountedUntilTheyEnd() throws {
+        let s = try TestServer(engine: .init(minimumStepSeconds: 0.005))
+        let body = Array(#"{"prompt":"Hello","max_tokens":300,"ignore_eos":true,"stream":true}"#.utf8)
+        let clients = try (0..<6).map { _ -> TestClient in
+            let c = try TestClient(port: s.port)
+            try c.request("POST", "/v1/completions", body: body)
+            #expect(try c.readHead().status == 200)
+            return c
+        }
+        #expect(s.api.streamClock.openStreams == 6)
+        let metrics = try s.call("GET", "/metrics").text
+        #expect(metrics.contains("dlcm_open_streams 6"))
+        #expect(metrics.contains("dlcm_stream_interval_seconds 0.01"))
+        // Two clients go away; the others read to the end.
+        clients[0].close()
+        clients[1].close()
+        for c in clients.dropFirst(2) {
+            var last: [UInt8] = []
+            while let chunk = try c.readChunk() { if !chunk.isEmpty { last = chunk } }
+            #expect(String(decoding: last.suffix(14), as: UTF8.self) == "data: [DONE]\n\n")
+            c.close()
+        }
+        // A stream refused before its head (max_tokens beyond the context) never holds a count.
+        #expect(try s.post("/v1/completions", #"{"prompt":"Hello","max_tokens":100000,"stream":true}"#).status == 400)
+        #expect(s.waitFor { s.api.streamClock.openStreams == 0 })
+        #expect(try s.call("GET", "/metrics").text.contains("dlcm_stream_interval_seconds 0.005"))
     }
 }

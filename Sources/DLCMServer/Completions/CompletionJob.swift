@@ -43,7 +43,7 @@ final class CompletionJob: @unchecked Sendable {
         choices = Array(repeating: Choice(), count: request.prompts.count * request.n)
         remaining = choices.count
         sse = request.stream ? SSEWriter(exchange: exchange, keepAliveSeconds: server.configuration.keepAliveInterval,
-                                          flushIntervalSeconds: server.configuration.streamInterval) : nil
+                                          clock: server.streamClock) : nil
         let logPrompts = server.configuration.logPrompts
         exchange.note { log in
             log.promptTokens = request.prompts.reduce(0) { $0 + $1.tokens.count }

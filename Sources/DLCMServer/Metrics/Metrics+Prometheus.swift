@@ -29,6 +29,10 @@ extension APIServer {
             }
         }
 
+        out.gauge("dlcm_open_streams", "Streamed responses in progress.", Double(streamClock.openStreams))
+        out.gauge("dlcm_stream_interval_seconds", "Period of the clock streamed tokens leave on (grows with open streams; 0: every token at once).",
+                  Double(streamClock.periodNanos) / 1e9)
+
         let e = engine.metrics.snapshot
         out.gauge("dlcm_queue_length", "Sequences waiting for a batch slot.", Double(e.waiting))
         out.gauge("dlcm_running_sequences", "Sequences in the batch (prefilling or decoding).", Double(e.running))

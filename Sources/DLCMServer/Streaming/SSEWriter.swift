@@ -6,18 +6,18 @@ import HTTPServer
 /// first event, so an error known before then still gets its own status. Used from the engine
 /// thread only.
 ///
-/// With a flush interval, events after the first are held until the clock enters a new interval
+/// With a `StreamClock`, events after the first are held until the clock enters a new tick
 /// (checked at each event and each engine report, so at most one engine step late); the end and
 /// errors flush at once. Each write costs a hand-off to the event loop and a loopback send (about
 /// 8 us of CPU on each side here, mostly waking threads): when tokens come faster than the
-/// interval, a stream makes one write per interval instead of one per token. The intervals are
-/// the same for every stream (multiples of it on the monotonic clock), so all streams of a batch
-/// flush in the same engine step: the loop and the client wake once for all of them. Tokens slower
-/// than the interval (any model that needs more than a few ms a step) leave one by one.
+/// ticks, a stream makes one write per tick instead of one per token. The ticks are the same for
+/// every stream, so all streams of a batch flush in the same engine step: the loop and the client
+/// wake once for all of them. Tokens slower than the ticks (any model that needs more than a few
+/// ms a step) leave one by one.
 final class SSEWriter {
     private let exchange: Exchange
     private let keepAliveNanos: UInt64
-    private let flushNanos: UInt64
+    private let clock: StreamClock?
     private var lastWrite = monotonicNanoseconds()
     /// Events rendered and not written yet (only with a flush interval).
     private var held: [UInt8] = []
@@ -30,11 +30,22 @@ final class SSEWriter {
 
     /// - Parameters:
     ///   - keepAliveSeconds: silence before a `: keep-alive` comment.
-    ///   - flushIntervalSeconds: 0 = every event is written at once.
-    init(exchange: Exchange, keepAliveSeconds: Double, flushIntervalSeconds: Double = 0) {
+    ///   - clock: the ticks held events leave on (nil: every event is written at once); the
+    ///     stream counts as open on it until it ends.
+    init(exchange: Exchange, keepAliveSeconds: Double, clock: StreamClock? = nil) {
         self.exchange = exchange
         keepAliveNanos = UInt64(max(keepAliveSeconds, 0.001) * 1e9)
-        flushNanos = UInt64(max(flushIntervalSeconds, 0) * 1e9)
+        self.clock = clock
+        clock?.streamOpened()
+    }
+
+    deinit { close() }
+
+    /// No more writes; the stream stops counting on the clock (once).
+    private func close() {
+        guard !done else { return }
+        done = true
+        clock?.streamClosed()
     }
 
     func event(_ json: JSON) {
@@ -59,7 +70,7 @@ final class SSEWriter {
     func fail(_ error: APIError) {
         exchange.note { $0.error = error.message }
         guard started else {
-            done = true
+            close()
             exchange.respond(error)
             return
         }
@@ -71,7 +82,7 @@ final class SSEWriter {
         guard !done else { return }
         held += "data: [DONE]\n\n".utf8
         flush(now: monotonicNanoseconds())
-        done = true
+        close()
         exchange.finishStream()
     }
 
@@ -98,9 +109,9 @@ final class SSEWriter {
     /// Writes held events now (the first token of a stream whose echo went first).
     func flushHeld() { flush(now: monotonicNanoseconds()) }
 
-    /// True once the clock has left the interval of the last write (always without an interval).
+    /// True once the clock has left the tick of the last write (always without a clock).
     private func flushDue(_ now: UInt64) -> Bool {
-        flushNanos == 0 || now / flushNanos != lastWrite / flushNanos
+        clock?.isNewTick(now, since: lastWrite) ?? true
     }
 
     private func flush(now: UInt64) {
