@@ -26,7 +26,12 @@ int dlcm_pin_thread(unsigned long thread, const int *cpus, int n) {
     }
     return pthread_setaffinity_np((pthread_t)thread, sizeof set, &set);
 }
+
+int dlcm_name_thread(unsigned long thread, const char *name) {
+    return pthread_setname_np((pthread_t)thread, name);
+}
 #else
+int dlcm_name_thread(unsigned long thread, const char *name) { (void)thread; (void)name; return ENOSYS; }
 int dlcm_available_cpus(int *out, int max) { (void)out; (void)max; return -1; }
 int dlcm_pin_thread(unsigned long thread, const int *cpus, int n) { (void)thread; (void)cpus; (void)n; return ENOSYS; }
 #endif

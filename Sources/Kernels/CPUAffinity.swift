@@ -32,3 +32,16 @@ public enum CPUAffinity {
         #endif
     }
 }
+
+/// Thread names, as top -H, perf and /proc/<pid>/task/<tid>/comm show them (Linux).
+public enum ThreadName {
+    /// Names `thread` (at most 15 bytes are kept). False if refused or unsupported.
+    @discardableResult
+    public static func set(_ thread: pthread_t, _ name: String) -> Bool {
+        #if canImport(Glibc)
+        return dlcm_name_thread(UInt(thread), String(name.utf8.prefix(15))!) == 0
+        #else
+        return false
+        #endif
+    }
+}

@@ -29,6 +29,7 @@ struct BenchCommand: ParsableCommand {
             defer { engine.stop() }
             // The compute threads placed as `serve` places them, so both sides of serve_bench compare alike.
             let placement = ThreadPlacement.apply(engine: engine, loop: nil, threads: threads)
+            _ = ThreadPriority.apply(engine: engine, loop: nil, computeNice: ThreadPriority.defaultComputeNice)
             print("engine threads \(threads), cpus \(placement)")
             let ids = [c.eotTokenID] + bundle.tokenizer.encode(prompt, parseSpecial: false)
             // Warm-up at the largest level and full length: scratch buffers and caches allocated

@@ -48,6 +48,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "PEM private key of --tls-cert (env DLCM_TLS_KEY).") var tlsKey: String?
     @Option(name: .long, help: "Seconds a client may take to finish the TLS handshake (default 10; env DLCM_TLS_HANDSHAKE_TIMEOUT).") var tlsHandshakeTimeout: Double?
     @Flag(name: .long, inversion: .prefixedNo, help: "Pin threads to CPUs (default on; env DLCM_PIN_THREADS=on|off): with fewer --threads than CPUs, compute and the HTTP event loop on different CPUs; with as many, each compute thread on its own CPU and the loop with the last one.") var pinThreads: Bool?
+    @Option(name: .long, help: "Nice value of the compute threads, above the HTTP event loop's, so requests and responses do not wait behind a running step (default 5, 0-19; 0 = same as the loop; env DLCM_COMPUTE_NICE).") var computeNice: Int?
     @Flag(name: .long, inversion: .prefixedNo, help: "gzip JSON/text responses of 1 KiB or more for clients that accept it (default on; env DLCM_GZIP=on|off).") var gzip: Bool?
 
     /// Startup failures (bad settings, broken weights, a port in use) end as one line on stderr
@@ -112,6 +113,7 @@ struct ServeCommand: ParsableCommand {
         http.timeouts.header = .milliseconds(Int(1000 * (try settings.seconds(headerTimeout, "HEADER_TIMEOUT", 10.0))))
         http.maxConnections = try settings.int(maxConnections, "MAX_CONNECTIONS", http.maxConnections, least: 1)
         let drain = try settings.seconds(drainTimeout, "DRAIN_TIMEOUT", 30.0, orZero: true)
+        let nice = try settings.int(computeNice, "COMPUTE_NICE", ThreadPriority.defaultComputeNice, least: 0, most: 19)
         http.tls = tls
         http.timeouts.tlsHandshake = .milliseconds(Int(1000 * (try settings.seconds(tlsHandshakeTimeout, "TLS_HANDSHAKE_TIMEOUT", 10.0))))
         http.gzip = try settings.bool(gzip, "GZIP", true)
@@ -127,12 +129,13 @@ struct ServeCommand: ParsableCommand {
         let server = APIServer(engine: engine, configuration: api, http: http)
         do { try server.start() } catch { engine.stop(); throw error }
         let pinning = try settings.bool(pinThreads, "PIN_THREADS", true) ? ThreadPlacement.apply(engine: engine, loop: server.loopThread, threads: threads) : "off"
+        let computeNice = ThreadPriority.apply(engine: engine, loop: server.loopThread, computeNice: nice)
         // Signals are taken over only now: until the server is up, SIGTERM simply ends the process.
         let signals = ShutdownSignals(logger: logger)
         logger.info("started", metadata: [
             "model": .string(server.modelName), "address": .string("\(scheme)://\(http.host):\(server.port)"),
             "context": .stringConvertible(bundle.model.config.maxSeqLen), "threads": .stringConvertible(threads),
-            "max_batch": .stringConvertible(engineConfiguration.maxRunning), "cpus": .string(pinning), "api_keys": .stringConvertible(api.apiKeys.count),
+            "max_batch": .stringConvertible(engineConfiguration.maxRunning), "cpus": .string(pinning), "compute_nice": .string(computeNice), "api_keys": .stringConvertible(api.apiKeys.count),
             "open_endpoints": .string(api.openEndpoints.sorted().joined(separator: ",")), "cors": .string(describe(api.cors)),
             "log_level": .string(log.level.rawValue), "log_prompts": .stringConvertible(log.prompts),
         ])

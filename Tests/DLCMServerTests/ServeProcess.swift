@@ -80,6 +80,21 @@ final class ServeProcess {
         }
     }
 
+    /// Each thread's name and nice value (/proc/<pid>/task/<tid>/comm and field 19 of its stat).
+    var threadNice: [(name: String, nice: Int)] {
+        let dir = "/proc/\(process.processIdentifier)/task"
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return tasks.compactMap { task in
+            guard let comm = try? String(contentsOfFile: "\(dir)/\(task)/comm", encoding: .utf8),
+                  let stat = try? String(contentsOfFile: "\(dir)/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            // Fields after "(comm)": state is field 3, so nice (19) is the 17th of them.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 16, let nice = Int(fields[16]) else { return nil }
+            return (comm.trimmingCharacters(in: .whitespacesAndNewlines), nice)
+        }
+    }
+
     /// The exit status once the process ended within `seconds`, else nil. A death by signal
     /// reads as 128 + signal, as a shell reports it.
     func waitForExit(seconds: Double) -> Int32? {

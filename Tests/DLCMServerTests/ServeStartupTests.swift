@@ -27,6 +27,8 @@ import Testing
         (["--stream-interval-ms", "5000"], [:], "--stream-interval-ms / DLCM_STREAM_INTERVAL_MS must be at most 1000"),
         ([], ["DLCM_STREAM_INTERVAL_MAX_MS": "-1"], "--stream-interval-max-ms / DLCM_STREAM_INTERVAL_MAX_MS must be a finite number of milliseconds"),
         (["--stream-interval-max-ms", "2000"], [:], "--stream-interval-max-ms / DLCM_STREAM_INTERVAL_MAX_MS must be at most 1000"),
+        (["--compute-nice", "20"], [:], "--compute-nice / DLCM_COMPUTE_NICE must be in 0...19"),
+        ([], ["DLCM_COMPUTE_NICE": "-1"], "--compute-nice / DLCM_COMPUTE_NICE must be in 0...19"),
         ([], ["DLCM_LOG_LEVEL": "loud"], "DLCM_LOG_LEVEL=loud"),
         (["--log-level", "verbose"], [:], "--log-level=verbose"),
         (["--log-format", "xml"], [:], "--log-format=xml"),
@@ -130,6 +132,32 @@ import Testing
         #expect(off.errorLines.first?.contains("cpus=off") == true)
         off.signal(SIGTERM)
         #expect(off.waitForExit(seconds: 30) == 0)
+        #endif
+    }
+
+    /// The threads carry names, and the compute threads run at --compute-nice (default 5) while
+    /// the event loop keeps the process's priority; 0 leaves them equal.
+    @Test func computeThreadsRunBelowTheLoop() throws {
+        #if os(Linux)
+        let server = try ServeProcess(["serve", "--port", "0", "--threads", "2"])
+        _ = try server.waitForPort()
+        let threads = server.threadNice
+        let line = server.errorLines.first ?? ""
+        server.signal(SIGTERM)
+        #expect(server.waitForExit(seconds: 30) == 0)
+        #expect(line.contains("compute_nice=5"), "\(line)")
+        #expect(threads.filter { $0.name == "dlcm-engine" }.map(\.nice) == [5], "\(threads)")
+        #expect(threads.filter { $0.name == "dlcm-compute1" }.map(\.nice) == [5], "\(threads)")
+        #expect(threads.filter { $0.name == "dlcm-loop" }.map(\.nice) == [0], "\(threads)")
+
+        let equal = try ServeProcess(["serve", "--port", "0", "--threads", "2"], environment: ["DLCM_COMPUTE_NICE": "0"])
+        _ = try equal.waitForPort()
+        let same = equal.threadNice
+        equal.signal(SIGTERM)
+        #expect(equal.waitForExit(seconds: 30) == 0)
+        // (Other threads, as libdispatch's, keep whatever priority they chose.)
+        let ours = same.filter { $0.name.hasPrefix("dlcm-") }
+        #expect(ours.count == 3 && ours.allSatisfy { $0.nice == 0 }, "\(same)")
         #endif
     }
 

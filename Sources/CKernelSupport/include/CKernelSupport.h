@@ -28,4 +28,8 @@ int dlcm_available_cpus(int *out, int max);
 /// (ENOSYS where the platform has no thread affinity).
 int dlcm_pin_thread(unsigned long thread, const int *cpus, int n);
 
+/// Sets the name of `thread` (a pthread_t; at most 15 bytes, as /proc/<pid>/task/<tid>/comm shows
+/// it); 0 on success, else an errno value.
+int dlcm_name_thread(unsigned long thread, const char *name);
+
 #endif
