@@ -103,18 +103,22 @@ public final class DLCMModel {
     /// a matrix, 4 for a concept-level one, takes the matvec kernel, which sums in another order).
     /// A prompt chunk beside them (a request arriving while others decode) runs as a pass of its
     /// own after theirs, each matrix split over the threads; so do batches of few rows.
-    public func forward(_ batch: [BatchItem]) throws -> [ForwardOutput] {
+    ///
+    /// `overlapping`, when given, is run once on the calling thread: while the other threads
+    /// start on their parts of a split batch, else before the pass.
+    public func forward(_ batch: [BatchItem], overlapping: (() -> Void)? = nil) throws -> [ForwardOutput] {
         try validate(batch)
         let short = batch.indices.filter { batch[$0].tokens.count <= 4 }
         let shortRows = short.reduce(0) { $0 + batch[$1].tokens.count }
         guard pool != nil, min(lanes.count, shortRows / Self.minLaneRows, short.count) > 1 else {
+            overlapping?()
             return onePass(batch)
         }
-        guard short.count < batch.count else { return split(batch) }
+        guard short.count < batch.count else { return split(batch, overlapping: overlapping) }
         // Decode rows split over the lanes, then the long items in one pass; outputs in batch order.
         let long = batch.indices.filter { batch[$0].tokens.count > 4 }
         var outputs = [ForwardOutput?](repeating: nil, count: batch.count)
-        for (i, out) in zip(short, split(short.map { batch[$0] })) { outputs[i] = out }
+        for (i, out) in zip(short, split(short.map { batch[$0] }, overlapping: overlapping)) { outputs[i] = out }
         for (i, out) in zip(long, onePass(long.map { batch[$0] })) { outputs[i] = out }
         return outputs.map { $0! }
     }
@@ -127,7 +131,7 @@ public final class DLCMModel {
     }
 
     /// Short items (at most 4 tokens each, enough rows for two lanes) in one part per lane.
-    private func split(_ batch: [BatchItem]) -> [ForwardOutput] {
+    private func split(_ batch: [BatchItem], overlapping: (() -> Void)? = nil) -> [ForwardOutput] {
         let pool = pool!
         let rows = batch.reduce(0) { $0 + $1.tokens.count }
         let parts = min(lanes.count, rows / Self.minLaneRows, batch.count)
@@ -146,7 +150,7 @@ public final class DLCMModel {
         var results = [[ForwardOutput]](repeating: [], count: parts)
         results.withUnsafeMutableBufferPointer { buffer in
             let out = buffer
-            pool.parallelFor(parts) { range in
+            pool.parallelFor(parts, overlapping: overlapping) { range in
                 for p in range {
                     let lane = self.lanes[p]
                     let state = self.route(Array(batch[cuts[p]..<cuts[p + 1]]), lane: lane, pool: nil)

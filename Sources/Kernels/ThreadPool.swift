@@ -91,14 +91,21 @@ public final class ThreadPool: @unchecked Sendable {
     /// - Parameters:
     ///   - n: number of items.
     ///   - grain: minimum items per range (ranges are multiples of it, except the last).
+    ///   - overlapping: run by the calling thread once the workers can start, before it takes
+    ///     chunks itself (serial work of the caller's that overlaps theirs; the chunks it would
+    ///     have taken meanwhile go to them).
     ///   - body: called once per range, possibly on several threads at once.
-    public func parallelFor(_ n: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-        guard n > 0 else { return }
+    public func parallelFor(_ n: Int, grain: Int = 1, overlapping: (() -> Void)? = nil, _ body: (Range<Int>) -> Void) {
+        guard n > 0 else {
+            overlapping?()
+            return
+        }
         let grain = max(1, grain)
         let grains = (n + grain - 1) / grain
         // A few chunks per thread, for balance when a core is shared with other work.
         let chunks = min(grains, threadCount == 1 ? 1 : threadCount * 4)
         if chunks == 1 {
+            overlapping?()
             body(0..<n)
             return
         }
@@ -117,6 +124,7 @@ public final class ThreadPool: @unchecked Sendable {
                 pthread_cond_broadcast(condition)
                 pthread_mutex_unlock(mutex)
             }
+            overlapping?()
             runChunks(generation: generation)
             var spins = 0
             while finished.load(ordering: .acquiring) != chunks {

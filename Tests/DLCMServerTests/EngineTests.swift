@@ -73,6 +73,44 @@ import Testing
         #expect(engine.metrics.snapshot.batchSize.counts.dropFirst(3).reduce(0, +) > 0)   // batches of 5+ happened
     }
 
+    /// With two compute threads and 16 sequences the batch is split into parts and each step's
+    /// token events are handed out while the next pass runs (`Engine.deferEvent`): every
+    /// sequence still hears all its tokens, in order, and its end last, whether it ran to
+    /// max_tokens or was cancelled with tokens still held.
+    @Test func heldTokenEventsAllArriveBeforeTheEnd() throws {
+        let bundle = try ModelBundle(directory: fixtureDirectory, threads: 2)
+        let engine = Engine(bundle: bundle)
+        try engine.start()
+        defer { engine.stop() }
+        let log = EventLog()
+        var requests: [EngineRequest] = []
+        for i in 0..<17 {
+            var p = GenerationParameters()
+            p.maxTokens = i == 16 ? 1000 : 24 + i; p.ignoreEOS = true; p.sampling.temperature = 0
+            requests.append(EngineRequest(prompt: [0] + bundle.tokenizer.encode("Sequence \(i) says", parseSpecial: false), parameters: p) { e in
+                switch e {
+                case .token: log.add(i, "t")
+                case .finished(let reason, _, _): log.add(i, reason == .cancelled ? "cancelled" : "finished")
+                case .failed: log.add(i, "failed")
+                default: break
+                }
+            })
+        }
+        try engine.submit(requests)
+        // The long one is cancelled once the others are under way.
+        let deadline = Date().addingTimeInterval(60)
+        while (log.snapshot[16] ?? []).count < 10 && Date() < deadline { usleep(1000) }
+        requests[16].cancel()
+        while log.snapshot.values.filter({ ["finished", "cancelled"].contains($0.last) }).count < 17 && Date() < deadline { usleep(1000) }
+        let seen = log.snapshot
+        for i in 0..<16 {
+            #expect(seen[i] == Array(repeating: "t", count: 24 + i) + ["finished"], "sequence \(i): \(seen[i] ?? [])")
+        }
+        let long = seen[16] ?? []
+        #expect(long.last == "cancelled" && long.dropLast().allSatisfy { $0 == "t" } && long.count > 10, "\(long)")
+        #expect(engine.metrics.snapshot.batchSize.counts.dropFirst(4).reduce(0, +) > 0)   // batches of 9+ happened
+    }
+
     /// Prompts waiting together are read in the same step, up to prefillChunk tokens in all, a
     /// prompt split where the budget ends; and each gets the tokens it gets when read alone.
     @Test func waitingPromptsShareAStepUpToTheBudget() throws {
@@ -111,6 +149,14 @@ import Testing
             #expect(budgeted.tokens[i] == solo, "prompt \(i), read in pieces")
         }
     }
+}
+
+/// Events per sequence, as names, from the engine thread.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [Int: [String]] = [:]
+    func add(_ i: Int, _ name: String) { lock.withLock { events[i, default: []].append(name) } }
+    var snapshot: [Int: [String]] { lock.withLock { events } }
 }
 
 final class EngineTestBox: @unchecked Sendable {

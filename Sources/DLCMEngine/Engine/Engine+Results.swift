@@ -97,13 +97,41 @@ extension Engine {
             s.heldToken = token
             return
         }
-        s.request.onEvent(.token(EmittedToken(token: token, startedConcept: nil, boundaryProbability: nil)))
-        if let reason = token.finish { finish(s, reason) } else { s.pendingToken = token.token }
+        let event = EngineEvent.token(EmittedToken(token: token, startedConcept: nil, boundaryProbability: nil))
+        if let reason = token.finish {
+            s.request.onEvent(event)
+            finish(s, reason)
+        } else {
+            s.pendingToken = token.token
+            // A first token goes at once (time to first token); the others during the next pass.
+            if first { s.request.onEvent(event) } else { deferEvent(s, event) }
+        }
+    }
+
+    /// Holds a token event until the next pass starts: handing events to requests (rendering
+    /// an SSE chunk, passing it to the event loop) is serial work on this thread, and done
+    /// between passes it left the other compute threads waiting (~3% of a 16-stream step over
+    /// HTTP). During the pass it overlaps their share of it: the pool's workers start on their
+    /// parts while this thread delivers, then joins (the parts are handed out dynamically, so
+    /// a long delivery only shifts work to them). A token event is at most one step late;
+    /// first tokens, ends and errors are never held, and anything held goes out before a
+    /// sequence's end.
+    func deferEvent(_ s: EngineSlot, _ event: EngineEvent) {
+        deferredEvents.append((s, event))
+    }
+
+    /// Hands out the held token events, in the order they were made.
+    func deliverDeferredEvents() {
+        guard !deferredEvents.isEmpty else { return }
+        swap(&deferredEvents, &deliveringEvents)
+        for (slot, event) in deliveringEvents { slot.request.onEvent(event) }
+        deliveringEvents.removeAll(keepingCapacity: true)
     }
 
     /// Reports the end and releases the sequence's caches.
     func finish(_ s: EngineSlot, _ reason: FinishReason) {
         guard !s.done else { return }
+        deliverDeferredEvents()   // its held tokens before its end
         s.done = true
         var text = s.generation.end(reason)
         if let held = s.heldToken {
@@ -135,6 +163,7 @@ extension Engine {
 
     func fail(_ s: EngineSlot, _ message: String) {
         guard !s.done else { return }
+        deliverDeferredEvents()
         s.done = true
         remove(s)
         s.request.onEvent(.failed(message))

@@ -51,16 +51,20 @@ extension Engine {
             items.append(BatchItem(sequence: p.slot.sequence!, tokens: chunk, allLogits: p.slot.request.promptLogprobs != nil))
         }
         publishGauges()
-        guard !items.isEmpty else { return false }
+        guard !items.isEmpty else {
+            deliverDeferredEvents()
+            return false
+        }
 
         let t0 = monotonicNanoseconds()
         let outputs: [ForwardOutput]
         do {
-            outputs = try model.forward(items)
+            outputs = try model.forward(items, overlapping: { self.deliverDeferredEvents() })
         } catch {
             for s in decoding + prefills.map(\.slot) { fail(s, "\(error)") }
             return true
         }
+        deliverDeferredEvents()   // (done already unless the pass ran without the pool)
         let t1 = monotonicNanoseconds()
         let minimum = UInt64(configuration.minimumStepSeconds * 1e9)
         if t1 - t0 < minimum { usleep(UInt32((minimum - (t1 - t0)) / 1000)) }

@@ -61,6 +61,9 @@ public final class Engine: @unchecked Sendable {
     // Engine-thread state.
     var waiting: [EngineSlot] = []
     var running: [EngineSlot] = []
+    /// Token events of the last step not handed to their requests yet (see `deferEvent`).
+    var deferredEvents: [(slot: EngineSlot, event: EngineEvent)] = []
+    var deliveringEvents: [(slot: EngineSlot, event: EngineEvent)] = []
 
     public init(bundle: ModelBundle, configuration: EngineConfiguration = EngineConfiguration()) {
         precondition(configuration.maxRunning >= 1 && configuration.maxWaiting >= 0 && configuration.prefillChunk >= 1
