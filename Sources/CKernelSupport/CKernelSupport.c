@@ -3,6 +3,21 @@
 #define _GNU_SOURCE
 #include "CKernelSupport.h"
 #include <errno.h>
+#include <stddef.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+int dlcm_keep_freed_heap(unsigned long bytes) {
+#if defined(__GLIBC__)
+    // Also fixes the mmap threshold, so blocks up to it come from the heap and stay mapped.
+    unsigned long mmapBytes = bytes / 2;
+    return mallopt(M_TRIM_THRESHOLD, (int)bytes) == 1 && mallopt(M_MMAP_THRESHOLD, (int)mmapBytes) == 1 ? 0 : EINVAL;
+#else
+    (void)bytes;
+    return ENOSYS;
+#endif
+}
 
 #if defined(__linux__)
 #include <pthread.h>

@@ -2,6 +2,7 @@ import ArgumentParser
 import DLCMEngine
 import DLCMRuntime
 import Foundation
+import Kernels
 
 /// Prefill and decode speed, the concept backbone's share, and the fraction of the machine's
 /// roofline reached. Figures, not pass/fail.
@@ -20,6 +21,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Also time decode with weights packed per call instead of once at load, interleaved with the packed runs, and print the ratio.") var comparePrepack = false
 
     func run() throws {
+        HeapTuning.keepFreedHeap(bytes: HeapTuning.serverBytes)   // as `serve` does
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: threads)
         let model = bundle.model, c = model.config

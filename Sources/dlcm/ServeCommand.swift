@@ -81,6 +81,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     private func serve() throws {
+        HeapTuning.keepFreedHeap(bytes: HeapTuning.serverBytes)
         let settings = Settings()
         let env = settings.environment
         let tls = try tlsConfiguration(settings)

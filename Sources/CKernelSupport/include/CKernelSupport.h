@@ -28,6 +28,11 @@ int dlcm_available_cpus(int *out, int max);
 /// (ENOSYS where the platform has no thread affinity).
 int dlcm_pin_thread(unsigned long thread, const int *cpus, int n);
 
+/// Lets the C heap keep up to `bytes` of freed memory mapped instead of handing it back to the
+/// kernel, and serves blocks up to half of it from the heap (glibc's M_TRIM_THRESHOLD and
+/// M_MMAP_THRESHOLD); 0 on success, else an errno value (ENOSYS without glibc).
+int dlcm_keep_freed_heap(unsigned long bytes);
+
 /// Sets the name of `thread` (a pthread_t; at most 15 bytes, as /proc/<pid>/task/<tid>/comm shows
 /// it); 0 on success, else an errno value.
 int dlcm_name_thread(unsigned long thread, const char *name);
