@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Streamed tokens/s over HTTP against the same engine in-process, and aggregate tokens/s at 1, 4
-# and 16 concurrent streams. At each level both sides do the same work: REQUESTS requests (64)
+# and 16 concurrent streams. At each level both sides do the same work: REQUESTS requests (256)
 # of [max tokens] each, shared among the streams, each stream sending its share one after the
 # other (over HTTP on one keep-alive connection, with `dlcm load`). Rounds alternate in-process
 # and HTTP at each level so both see the same (noisy, shared) machine; the summary prints the
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 model=${1:-weights/dlcm-4m-debian}
 tokens=${2:-128}
 rounds=${3:-5}
-requests=${REQUESTS:-64}
+requests=${REQUESTS:-256}
 levels=(1 4 16)
 threads=${DLCM_THREADS:-$(nproc)}
 swift build -c release --product dlcm >/dev/null
