@@ -11,19 +11,7 @@ rounds=${2:-40}
 requests=${3:-$(( streams >= 16 ? streams * 8 : streams * 16 ))}
 model=${4:-weights/dlcm-4m-debian}
 threads=${DLCM_THREADS:-$(nproc)}
-swift build -c release --product dlcm >/dev/null
-bin=.build/release/dlcm
-# The client beside the event loop, as serve_bench.sh places it.
-client=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-    if [ "$threads" -lt "$(nproc)" ]; then client=(taskset -c "$threads-$(($(nproc) - 1))"); else client=(taskset -c "$(($(nproc) - 1))"); fi
-fi
-log=$(mktemp); out=$(mktemp)
-$bin serve --model "$model" --threads "$threads" --port 0 --max-batch 16 --max-queue 64 >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$out"' EXIT
-for _ in $(seq 200); do grep -q "on http://" "$log" && break; sleep 0.1; done
-url=$(grep -o 'http://[0-9.:]*' "$log" | head -1)
+source bench/serve_common.sh   # $bin, $client, a server at $url
 echo "$streams streams, $rounds rounds of $requests requests of 128 tokens each side, $threads threads${client:+, client: ${client[*]}}"
 for _ in $(seq "$rounds"); do
     a=$($bin bench --model "$model" --threads "$threads" --engine-streams "$streams" --steps 128 --requests "$requests" | grep -o '[0-9.]* tok/s' | cut -d' ' -f1)

@@ -80,6 +80,20 @@ final class ServeProcess {
         }
     }
 
+    /// Runs `dlcm serve` with `arguments` until its port is known, reads what `look` wants from
+    /// it, then stops it with SIGTERM (which must end it with status 0). Also returns the first
+    /// line on its stderr (the "started" log line).
+    static func observe<T>(_ arguments: [String], environment: [String: String] = [:],
+                           _ look: (ServeProcess) throws -> T) throws -> (value: T, startLine: String) {
+        let p = try ServeProcess(arguments, environment: environment)
+        _ = try p.waitForPort()
+        let value = try look(p)
+        let line = p.errorLines.first ?? ""
+        p.signal(SIGTERM)
+        #expect(p.waitForExit(seconds: 30) == 0)
+        return (value, line)
+    }
+
     /// Each thread's name and nice value (/proc/<pid>/task/<tid>/comm and field 19 of its stat).
     var threadNice: [(name: String, nice: Int)] {
         let dir = "/proc/\(process.processIdentifier)/task"

@@ -90,12 +90,7 @@ import Testing
         #if os(Linux)
         let cpus = (try String(contentsOfFile: "/proc/self/status", encoding: .utf8)).split(separator: "\n")
             .first { $0.hasPrefix("Cpus_allowed_list:") }.map { $0.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces) } ?? ""
-        let pinned = try ServeProcess(["serve", "--port", "0", "--threads", "1"])
-        _ = try pinned.waitForPort()
-        let threads = pinned.threadCPUs
-        let started = pinned.errorLines.first ?? ""
-        pinned.signal(SIGTERM)
-        #expect(pinned.waitForExit(seconds: 30) == 0)
+        let (threads, started) = try ServeProcess.observe(["serve", "--port", "0", "--threads", "1"]) { $0.threadCPUs }
         if cpus.contains("-") || cpus.contains(",") {   // two CPUs or more
             #expect(started.contains("cpus=\"compute "), "\(started)")
             // The engine thread on the first CPU alone, the loop on the others.
@@ -110,12 +105,9 @@ import Testing
             // As many threads as CPUs: the engine thread and each pool worker on a CPU of its own,
             // the loop with the last of them; so every pinned thread has exactly one CPU.
             let count = ProcessInfo.processInfo.activeProcessorCount
-            let all = try ServeProcess(["serve", "--port", "0", "--threads", "\(count)"])
-            _ = try all.waitForPort()
-            let line = all.errorLines.first ?? ""
-            let single = all.threadCPUs.filter { $0.allSatisfy(\.isNumber) }
-            all.signal(SIGTERM)
-            #expect(all.waitForExit(seconds: 30) == 0)
+            let (single, line) = try ServeProcess.observe(["serve", "--port", "0", "--threads", "\(count)"]) {
+                $0.threadCPUs.filter { $0.allSatisfy(\.isNumber) }
+            }
             if count == cpus.split(separator: ",").reduce(0, { n, part in
                 let r = part.split(separator: "-").compactMap { Int($0) }
                 return n + (r.count == 2 ? r[1] - r[0] + 1 : 1)
@@ -126,12 +118,9 @@ import Testing
             }
         }
 
-        let off = try ServeProcess(["serve", "--port", "0", "--threads", "1", "--no-pin-threads"])
-        _ = try off.waitForPort()
-        #expect(off.threadCPUs.allSatisfy { $0 == cpus }, "\(off.threadCPUs)")
-        #expect(off.errorLines.first?.contains("cpus=off") == true)
-        off.signal(SIGTERM)
-        #expect(off.waitForExit(seconds: 30) == 0)
+        let (offCPUs, offLine) = try ServeProcess.observe(["serve", "--port", "0", "--threads", "1", "--no-pin-threads"]) { $0.threadCPUs }
+        #expect(offCPUs.allSatisfy { $0 == cpus }, "\(offCPUs)")
+        #expect(offLine.contains("cpus=off"))
         #endif
     }
 
@@ -139,22 +128,13 @@ import Testing
     /// the event loop keeps the process's priority; 0 leaves them equal.
     @Test func computeThreadsRunBelowTheLoop() throws {
         #if os(Linux)
-        let server = try ServeProcess(["serve", "--port", "0", "--threads", "2"])
-        _ = try server.waitForPort()
-        let threads = server.threadNice
-        let line = server.errorLines.first ?? ""
-        server.signal(SIGTERM)
-        #expect(server.waitForExit(seconds: 30) == 0)
+        let (threads, line) = try ServeProcess.observe(["serve", "--port", "0", "--threads", "2"]) { $0.threadNice }
         #expect(line.contains("compute_nice=5"), "\(line)")
         #expect(threads.filter { $0.name == "dlcm-engine" }.map(\.nice) == [5], "\(threads)")
         #expect(threads.filter { $0.name == "dlcm-compute1" }.map(\.nice) == [5], "\(threads)")
         #expect(threads.filter { $0.name == "dlcm-loop" }.map(\.nice) == [0], "\(threads)")
 
-        let equal = try ServeProcess(["serve", "--port", "0", "--threads", "2"], environment: ["DLCM_COMPUTE_NICE": "0"])
-        _ = try equal.waitForPort()
-        let same = equal.threadNice
-        equal.signal(SIGTERM)
-        #expect(equal.waitForExit(seconds: 30) == 0)
+        let (same, _) = try ServeProcess.observe(["serve", "--port", "0", "--threads", "2"], environment: ["DLCM_COMPUTE_NICE": "0"]) { $0.threadNice }
         // (Other threads, as libdispatch's, keep whatever priority they chose.)
         let ours = same.filter { $0.name.hasPrefix("dlcm-") }
         #expect(ours.count == 3 && ours.allSatisfy { $0.nice == 0 }, "\(same)")
