@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Prompt tokens for the prefill measurement.") var promptTokens = 256
     @Option(name: .long, help: "Decode steps per measurement.") var steps = 128
     @Option(name: .long, parsing: .upToNextOption, help: "Batch sizes for decode.") var batch: [Int] = [1, 8, 16]
-    @Option(name: .long, help: "Peak f32 GFLOP/s of one thread (kernel-bench peak: 118 on this CPU, one 512-bit FMA per cycle).") var peakGflopsPerThread: Double = 118
+    @Option(name: .long, help: "Peak f32 GFLOP/s of one thread (default: measured, as kernel-bench does: 118 on a CPU with one 512-bit FMA a cycle, 243 with two).") var peakGflopsPerThread: Double?
     @Option(name: .long, help: "Peak memory bandwidth GB/s of this machine.") var peakGBs: Double = 40
     @Option(name: .long, parsing: .upToNextOption, help: "Instead of the model figures: stream --steps tokens each through the serving engine at these concurrency levels (the in-process baseline of bench/serve_bench.sh).") var engineStreams: [Int] = []
     @Option(name: .long, help: "Requests per --engine-streams level, shared among its streams (each runs its share one after the other).") var requests = 64
@@ -49,7 +49,7 @@ struct BenchCommand: ParsableCommand {
             }
             return
         }
-        let peakGflops = peakGflopsPerThread * Double(threads)
+        let peakGflops = (peakGflopsPerThread ?? FMAPeak.measureGFLOPs()) * Double(threads)
         let text = String(repeating: "The quick brown fox jumps over the lazy dog. A dictionary defines words; code defines programs. ", count: 64)
         let corpus = [c.eotTokenID] + bundle.tokenizer.encode(text, parseSpecial: false)
         let prompt = Array(corpus.prefix(min(promptTokens, c.maxSeqLen / 2)))

@@ -43,7 +43,7 @@ func runBenchmarks(sections: Set<String>) {
 
     var peak = 0.0
     if sections.contains("peak") || sections.contains("matmul") {
-        peak = measurePeakGFLOPs()
+        peak = FMAPeak.measureGFLOPs()
         print("Peak estimate (1 thread): \(fmt(peak)) GFLOP/s, measured with 24 independent SIMD16 FMA chains")
         print("  (= clock actually reached x 2 FMA pipes x 16 lanes x 2 flops; 2 threads: 2x that)")
     }

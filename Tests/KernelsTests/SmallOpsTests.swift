@@ -145,3 +145,13 @@ import Glibc
         #expect(argmax([-Float.infinity, -.infinity], count: 2) == 0)
     }
 }
+
+/// `FMAPeak`: what `dlcm bench` and `kernel-bench` report against. Bounds that any x86-64 or
+/// arm64 core meets (1 GFLOP/s is a scalar core without FMA; 2 TFLOP/s would be 32 FMA lanes at
+/// 30 GHz): a broken measurement (zero, infinite, NaN, a timer unit slip) falls outside them.
+@Suite struct FMAPeakTests {
+    @Test func peakIsAPlausibleRate() {
+        let peak = FMAPeak.measureGFLOPs()
+        #expect(peak.isFinite && peak > 1 && peak < 2000, "\(peak)")
+    }
+}
