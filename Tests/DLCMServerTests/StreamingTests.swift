@@ -273,4 +273,19 @@ extension StreamClockTests {
         #expect(s.waitFor { s.api.streamClock.openStreams == 0 })
         #expect(try s.call("GET", "/metrics").text.contains("dlcm_stream_interval_seconds 0.005"))
     }
+
+    /// A stream the engine's full queue turns away (429) stops counting at once.
+    @Test func aStreamRefusedByAFullQueueIsNotCounted() throws {
+        let s = try TestServer(engine: .init(maxRunning: 1, maxWaiting: 0, minimumStepSeconds: 0.005))
+        let body = Array(#"{"prompt":"Hello","max_tokens":300,"ignore_eos":true,"stream":true}"#.utf8)
+        let running = try TestClient(port: s.port)
+        try running.request("POST", "/v1/completions", body: body)
+        #expect(try running.readHead().status == 200)
+        for _ in 0..<3 {
+            #expect(try s.post("/v1/completions", String(decoding: body, as: UTF8.self)).status == 429)
+        }
+        #expect(s.waitFor { s.api.streamClock.openStreams == 1 })
+        running.close()
+        #expect(s.waitFor { s.api.streamClock.openStreams == 0 })
+    }
 }
