@@ -15,11 +15,11 @@ public struct APIConfiguration: Sendable {
     public var keepAliveInterval: Double = 5
     /// A stream's events after the first are held until the next tick of a clock shared by all
     /// streams (seconds; the end at once): one write per tick instead of one per token when tokens
-    /// come faster. This is the clock's period with up to 4 streams open; 0 = each event is
+    /// come faster. This is the clock's period with up to 2 streams open; 0 = each event is
     /// written as it comes. See `SSEWriter` and `StreamClock`.
     public var streamInterval: Double = 0.005
     /// The longest the clock's period grows to with more streams open (`streamInterval` times
-    /// the streams over 4, at most this; seconds). Set it to `streamInterval` to keep the period fixed.
+    /// the streams over 2, at most this; seconds). Set it to `streamInterval` to keep the period fixed.
     public var streamIntervalMax: Double = 0.05
     /// /health fails when the engine loop has not gone round for this long (seconds).
     public var stallSeconds: Double = 30

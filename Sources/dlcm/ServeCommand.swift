@@ -35,8 +35,8 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Largest n, also n times the prompts (default 8; env DLCM_MAX_N).") var maxN: Int?
     @Option(name: .long, help: "Seconds a completion may run before finish_reason timeout (default 600; env DLCM_REQUEST_TIMEOUT).") var requestTimeout: Double?
     @Option(name: .long, help: "Seconds of silence before an SSE keep-alive comment (default 5; env DLCM_KEEPALIVE).") var keepAlive: Double?
-    @Option(name: .long, help: "Milliseconds a stream's tokens may wait to leave together with up to 4 streams open: one write per interval instead of one per token when they come faster (first token and end at once; 0 = a write per token, at most 1000; default 5; env DLCM_STREAM_INTERVAL_MS).") var streamIntervalMs: Double?
-    @Option(name: .long, help: "Milliseconds the stream interval may grow to with more streams open (the interval times the streams over 4, at most this; default 50, at most 1000; env DLCM_STREAM_INTERVAL_MAX_MS).") var streamIntervalMaxMs: Double?
+    @Option(name: .long, help: "Milliseconds a stream's tokens may wait to leave together with up to 2 streams open: one write per interval instead of one per token when they come faster (first token and end at once; 0 = a write per token, at most 1000; default 5; env DLCM_STREAM_INTERVAL_MS).") var streamIntervalMs: Double?
+    @Option(name: .long, help: "Milliseconds the stream interval may grow to with more streams open (the interval times the streams over 2, at most this; default 50, at most 1000; env DLCM_STREAM_INTERVAL_MAX_MS).") var streamIntervalMaxMs: Double?
     @Option(name: .long, help: "Seconds an idle keep-alive connection stays open (default 5; env DLCM_IDLE_TIMEOUT).") var idleTimeout: Double?
     @Option(name: .long, help: "Seconds a client may take to send a request head (default 10; env DLCM_HEADER_TIMEOUT).") var headerTimeout: Double?
     @Option(name: .long, help: "Most open connections (default 1024; env DLCM_MAX_CONNECTIONS).") var maxConnections: Int?
