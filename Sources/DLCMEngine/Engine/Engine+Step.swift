@@ -59,12 +59,13 @@ extension Engine {
         let t0 = monotonicNanoseconds()
         let outputs: [ForwardOutput]
         do {
+            // The held token events of the last step go out during the pass (forward runs
+            // `overlapping` on every path that does not throw; `fail` below hands them out else).
             outputs = try model.forward(items, overlapping: { self.deliverDeferredEvents() })
         } catch {
             for s in decoding + prefills.map(\.slot) { fail(s, "\(error)") }
             return true
         }
-        deliverDeferredEvents()   // (done already unless the pass ran without the pool)
         let t1 = monotonicNanoseconds()
         let minimum = UInt64(configuration.minimumStepSeconds * 1e9)
         if t1 - t0 < minimum { usleep(UInt32((minimum - (t1 - t0)) / 1000)) }
