@@ -6,8 +6,9 @@ import Synchronization
 ///
 /// The period grows with the number of open streams: `interval × ⌈streams / streamsPerInterval⌉`,
 /// never above `maxInterval` (unless `interval` itself is larger). Each tick costs the machine a
-/// write per stream (a hand-off to the loop, a loopback send, a client wake-up: measured here
-/// ~30 us of CPU per stream write, loop and client together), so with a fixed period the cost of
+/// write per stream (a hand-off to the loop, a loopback send, a client wake-up: with ~20 tokens a
+/// write, ~30 us of CPU per write on the loop and the load client together, against ~8 us a side
+/// for one-token writes, see `SSEWriter`: most of it is the kernel's per-send work), so with a fixed period the cost of
 /// delivery grew with concurrency: at 16 streams and 5 ms the loop and the client took ~12% of
 /// a core, which the model's two threads (sharing it) lost. Scaling the period keeps the writes
 /// to about `streamsPerInterval / interval` a second (400 with the defaults) up to the cap; a
