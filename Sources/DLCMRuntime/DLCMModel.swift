@@ -51,8 +51,8 @@ public final class DLCMModel {
     /// - Parameters:
     ///   - source: the tensors; kept alive by the model.
     ///   - threads: compute threads (1 = the calling thread only).
-    ///   - prepack: pack the weight matrices once now (an f32 copy, `packedWeights.bytes`) so
-    ///     batched steps do not repack them on every pass.
+    ///   - prepack: pack the weight matrices once now (a copy, bf16 pairs for bf16 weights and f32
+    ///     otherwise, `packedWeights.bytes`) so batched steps do not repack them on every pass.
     public init(config: DLCMConfig, source: TensorSource, threads: Int = ThreadPool.coreCount, prepack: Bool = true) throws {
         try config.validate()
         self.config = config

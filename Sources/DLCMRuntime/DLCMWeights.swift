@@ -48,7 +48,7 @@ struct DLCMWeights {
     let lmHead: WeightMatrix              // (vocab, d_token)
 
     /// - Parameter packer: when given, every matrix that goes through matmul is also packed for
-    ///   the micro-kernel (an f32 copy held by `packer`; see PackedWeights.swift).
+    ///   the micro-kernel (a copy held by `packer`; see PackedWeights.swift).
     init(config c: DLCMConfig, source: TensorSource, packer: PackedWeights? = nil) throws {
         var used = Set<String>()
         let expectedType: WeightType = switch c.dtype {
@@ -69,12 +69,16 @@ struct DLCMWeights {
             return t
         }
         /// `conceptLevel`: applied to the concepts a step closes (a few rows, weights read once a
-        /// step and rarely in cache then): up to 4 rows stay on matvec, which reads bf16 (measured:
-        /// a 16-stream step 7-8% slower with those rows on the f32 packed kernel).
+        /// step and rarely in cache then): with f16 weights, packed as f32, up to 4 rows stay on
+        /// matvec, which reads half the bytes (measured with bf16 packed as f32: a 16-stream step
+        /// 7-8% slower on the packed kernel). bf16 weights are packed as bf16 pairs, the same
+        /// bytes as matvec's: there the packed kernel costs the same for one concept row and
+        /// less for more (backbone pass of a decode lane, 3 / 4 rows: 92 / 97 us against 112 /
+        /// 139 on matvec).
         func matrix(_ name: String, _ rows: Int, _ cols: Int, lookupOnly: Bool = false, conceptLevel: Bool = false) throws -> WeightMatrix {
             let t = try view(name, [rows, cols])
             var w = WeightMatrix(base: t.data, type: t.type, rows: rows, cols: cols)
-            if conceptLevel { w.matvecMaxRows = maxMatvecRows }
+            if conceptLevel && t.type == .f16 { w.matvecMaxRows = maxMatvecRows }
             guard let packer, !lookupOnly else { return w }
             return packer.pack(w)
         }

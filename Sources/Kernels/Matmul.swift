@@ -61,20 +61,15 @@ public func matmul(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
 func gemmPanels(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                 _ type: WeightType, m: Int, panels: Range<Int>, accumulate: Bool) {
     let n = w.rows, k = w.cols
-    if let pre = w.packed {
-        // Packed at load: read each (kc, panelWidth) block in place.
-        for panel in panels {
-            let n0 = panel * panelWidth
-            let cols = min(panelWidth, n - n0)
-            var k0 = 0
-            while k0 < k {
-                let kc = min(kcBlock, k - k0)
-                rowBlocks(y + n0, x + k0, ldx: k, ldy: n, m: m, kc: kc, packed: pre + (panel * k + k0) * panelWidth,
-                          cols: cols, add: accumulate || k0 > 0)
-                k0 += kcBlock
-            }
-        }
+    switch w.packed {
+    case .f32(let pre):
+        packedPanels(y, x, F32Panels.self, UnsafeRawPointer(pre), n: n, k: k, m: m, panels: panels, accumulate: accumulate)
         return
+    case .bf16Pairs(let pre):
+        packedPanels(y, x, BF16PairPanels.self, pre, n: n, k: k, m: m, panels: panels, accumulate: accumulate)
+        return
+    case nil:
+        break
     }
     let typed = WeightMatrix(base: w.base, type: type, rows: n, cols: k)
     // 64 KiB scratch: on the stack when there is room (pool threads have 8 MiB), else malloc'ed.
@@ -87,34 +82,79 @@ func gemmPanels(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w
             while k0 < k {
                 let kc = min(kcBlock, k - k0)
                 packPanel(packed, typed, n0: n0, cols: cols, k0: k0, kc: kc)
-                rowBlocks(y + n0, x + k0, ldx: k, ldy: n, m: m, kc: kc, packed: packed, cols: cols,
-                          add: accumulate || k0 > 0)
+                rowBlocks(y + n0, x + k0, ldx: k, ldy: n, m: m, kc: kc, F32Panels.self, packed: UnsafeRawPointer(packed),
+                          cols: cols, add: accumulate || k0 > 0)
                 k0 += kcBlock
             }
         }
     }
 }
 
+/// The panels of a matrix packed at load, each read in (kc, panelWidth) blocks in place.
+@inline(__always)
+func packedPanels<F: PanelFormat>(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ format: F.Type,
+                                  _ pre: UnsafeRawPointer, n: Int, k: Int, m: Int, panels: Range<Int>, accumulate: Bool) {
+    for panel in panels {
+        let n0 = panel * panelWidth
+        let cols = min(panelWidth, n - n0)
+        var k0 = 0
+        while k0 < k {
+            let kc = min(kcBlock, k - k0)
+            rowBlocks(y + n0, x + k0, ldx: k, ldy: n, m: m, kc: kc, format, packed: pre + (panel * k + k0) * F.bytesPerK,
+                      cols: cols, add: accumulate || k0 > 0)
+            k0 += kcBlock
+        }
+    }
+}
+
+/// How a packed panel holds one depth step: 32 output columns of W, as two SIMD16 of f32.
+@usableFromInline protocol PanelFormat {
+    /// Bytes per depth step of a panel.
+    static var bytesPerK: Int { get }
+    /// Columns 0-15 and 16-31 of the depth step at `p`.
+    static func load(_ p: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>)
+}
+
+/// 32 f32 (128 bytes) per depth step.
+@usableFromInline enum F32Panels: PanelFormat {
+    @inline(__always) @usableFromInline static var bytesPerK: Int { 4 * panelWidth }
+    @inline(__always) @usableFromInline
+    static func load(_ p: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>) {
+        (p.load(as: SIMD16<Float>.self), (p + 64).load(as: SIMD16<Float>.self))
+    }
+}
+
+/// 16 words of bf16 pairs (64 bytes) per depth step; widening costs a shift and an and.
+@usableFromInline enum BF16PairPanels: PanelFormat {
+    @inline(__always) @usableFromInline static var bytesPerK: Int { 2 * panelWidth }
+    @inline(__always) @usableFromInline
+    static func load(_ p: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>) {
+        let words = p.load(as: SIMD16<UInt32>.self)
+        return (unsafeBitCast(words &<< 16, to: SIMD16<Float>.self),
+                unsafeBitCast(words & SIMD16<UInt32>(repeating: 0xFFFF_0000), to: SIMD16<Float>.self))
+    }
+}
+
 /// All m rows of X against one packed (kc, panelWidth) block, in row blocks of 12, with an
 /// 8- or 4-row kernel for what is left, so a batch of 8 or 16 rows computes no padding rows.
 @inline(__always)
-func rowBlocks(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, ldx: Int, ldy: Int, m: Int, kc: Int,
-               packed: UnsafePointer<Float>, cols: Int, add: Bool) {
+func rowBlocks<F: PanelFormat>(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, ldx: Int, ldy: Int, m: Int, kc: Int,
+                               _ format: F.Type, packed: UnsafeRawPointer, cols: Int, add: Bool) {
     var m0 = 0
     while m0 < m {
         let left = m - m0
         // 13-16 rows go as 8 + the rest: two 8-row calls beat 12 + a 4-row tail (whose loads
         // feed half as many FMAs), 10-18% on a 16-sequence decode step.
         if left > 16 || (left > 8 && left <= 12) {
-            microKernel12x32(kc: kc, x: x + m0 * ldx, ldx: ldx, rows: min(microRows, left),
+            microKernel12x32(format, kc: kc, x: x + m0 * ldx, ldx: ldx, rows: min(microRows, left),
                              packed: packed, y: y + m0 * ldy, ldy: ldy, cols: cols, add: add)
             m0 += microRows
         } else if left > 4 {
-            microKernel8x32(kc: kc, x: x + m0 * ldx, ldx: ldx, rows: min(8, left),
+            microKernel8x32(format, kc: kc, x: x + m0 * ldx, ldx: ldx, rows: min(8, left),
                             packed: packed, y: y + m0 * ldy, ldy: ldy, cols: cols, add: add)
             m0 += 8
         } else {
-            microKernel4x32(kc: kc, x: x + m0 * ldx, ldx: ldx, rows: left,
+            microKernel4x32(format, kc: kc, x: x + m0 * ldx, ldx: ldx, rows: left,
                             packed: packed, y: y + m0 * ldy, ldy: ldy, cols: cols, add: add)
             m0 += 4
         }
@@ -126,13 +166,13 @@ func rowBlocks(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, ldx:
 /// - Parameters:
 ///   - x: (rows, kc) with row stride ldx. Rows beyond `rows` are never read.
 ///   - rows: valid rows, 1...12.
-///   - packed: (kc, panelWidth) packed W panel.
+///   - packed: (kc, panelWidth) packed W panel, in `F`'s layout.
 ///   - y: (rows, cols) with row stride ldy.
 ///   - cols: valid columns, 1...32.
 ///   - add: accumulate into Y instead of overwriting.
 @inline(never)
-func microKernel12x32(kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
-                      packed: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int,
+func microKernel12x32<F: PanelFormat>(_ format: F.Type, kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
+                      packed: UnsafeRawPointer, y: UnsafeMutablePointer<Float>, ldy: Int,
                       cols: Int, add: Bool) {
     typealias V = SIMD16<Float>
     // Rows past the end re-read the last valid row (results discarded): no branches inside.
@@ -143,11 +183,10 @@ func microKernel12x32(kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
     var c60 = V(), c61 = V(), c70 = V(), c71 = V(), c80 = V(), c81 = V()
     var c90 = V(), c91 = V(), ca0 = V(), ca1 = V(), cb0 = V(), cb1 = V()
-    var p = UnsafeRawPointer(packed)
+    var p = packed
     for kk in 0..<kc {
-        let w0 = p.load(as: V.self)
-        let w1 = (p + 64).load(as: V.self)
-        p += 128
+        let (w0, w1) = F.load(p)
+        p += F.bytesPerK
         var a = V(repeating: x0[kk])
         c00 = c00.addingProduct(a, w0); c01 = c01.addingProduct(a, w1)
         a = V(repeating: x1[kk])
@@ -204,8 +243,8 @@ func storeRow(_ out: UnsafeMutablePointer<Float>, _ lo: SIMD16<Float>, _ hi: SIM
 
 /// The 12x32 kernel's shape for 5-8 rows (16 accumulators). See `microKernel12x32`.
 @inline(never)
-func microKernel8x32(kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
-                     packed: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int,
+func microKernel8x32<F: PanelFormat>(_ format: F.Type, kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
+                      packed: UnsafeRawPointer, y: UnsafeMutablePointer<Float>, ldy: Int,
                      cols: Int, add: Bool) {
     typealias V = SIMD16<Float>
     @inline(__always) func xRow(_ r: Int) -> UnsafePointer<Float> { x + min(r, rows - 1) * ldx }
@@ -214,11 +253,10 @@ func microKernel8x32(kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
     var c60 = V(), c61 = V(), c70 = V(), c71 = V()
-    var p = UnsafeRawPointer(packed)
+    var p = packed
     for kk in 0..<kc {
-        let w0 = p.load(as: V.self)
-        let w1 = (p + 64).load(as: V.self)
-        p += 128
+        let (w0, w1) = F.load(p)
+        p += F.bytesPerK
         var a = V(repeating: x0[kk])
         c00 = c00.addingProduct(a, w0); c01 = c01.addingProduct(a, w1)
         a = V(repeating: x1[kk])
@@ -245,18 +283,17 @@ func microKernel8x32(kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
 
 /// The 12x32 kernel's shape for 1-4 rows (a tail after blocks of 12 or 8).
 @inline(never)
-func microKernel4x32(kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
-                     packed: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int,
+func microKernel4x32<F: PanelFormat>(_ format: F.Type, kc: Int, x: UnsafePointer<Float>, ldx: Int, rows: Int,
+                      packed: UnsafeRawPointer, y: UnsafeMutablePointer<Float>, ldy: Int,
                      cols: Int, add: Bool) {
     typealias V = SIMD16<Float>
     @inline(__always) func xRow(_ r: Int) -> UnsafePointer<Float> { x + min(r, rows - 1) * ldx }
     let x0 = xRow(0), x1 = xRow(1), x2 = xRow(2), x3 = xRow(3)
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
-    var p = UnsafeRawPointer(packed)
+    var p = packed
     for kk in 0..<kc {
-        let w0 = p.load(as: V.self)
-        let w1 = (p + 64).load(as: V.self)
-        p += 128
+        let (w0, w1) = F.load(p)
+        p += F.bytesPerK
         var a = V(repeating: x0[kk])
         c00 = c00.addingProduct(a, w0); c01 = c01.addingProduct(a, w1)
         a = V(repeating: x1[kk])

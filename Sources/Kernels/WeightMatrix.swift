@@ -35,7 +35,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public let cols: Int
     /// The same matrix already packed for the matmul micro-kernel (see PackedWeights.swift), or
     /// nil: then each matmul of more than `maxMatvecRows` rows packs the panels it needs itself.
-    public var packed: UnsafePointer<Float>?
+    public var packed: PackedPanels?
     /// With `packed`, matmuls of up to this many rows still take `matvec` (reading W in its own,
     /// narrower type). Default `packedMinRows - 1`; `maxMatvecRows` for a matrix whose weights
     /// are read once per step and are rarely in cache then (a DLCM's concept-level matrices,
@@ -60,4 +60,12 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Start of row `n`.
     @inlinable public func row(_ n: Int) -> UnsafeRawPointer { base + n * rowStride }
+}
+
+/// A weight matrix packed at load for the matmul micro-kernel (layouts in PackedWeights.swift).
+public enum PackedPanels: @unchecked Sendable {
+    /// Panels of f32 (from f32 or f16 weights).
+    case f32(UnsafePointer<Float>)
+    /// Panels of bf16 pairs (from bf16 weights): half the bytes, widened in the kernel.
+    case bf16Pairs(UnsafeRawPointer)
 }

@@ -56,6 +56,7 @@ func runBenchmarks(sections: Set<String>) {
     if sections.contains("pool") { benchPool(pool2: pool2) }
     if sections.contains("matmul") { benchMatmul(pool1: pool1, pool2: pool2, blas: blas, peak: peak) }
     if sections.contains("matvec") { benchMatvec(pool1: pool1, pool2: pool2) }
+    if sections.contains("packed") { benchPackedDecode() }
 }
 
 func benchMatmul(pool1: ThreadPool, pool2: ThreadPool, blas: OpenBLAS?, peak: Double) {
@@ -177,4 +178,51 @@ func benchPool(pool2: ThreadPool) {
         slept = min(slept, now() - t)
     }
     print("parallelFor hand-off, 2 threads: \(fmt(hot * 1e6, 2)) us back to back, \(fmt(slept * 1e6, 1)) us (best) when the worker was asleep")
+}
+
+/// Batched decode shapes with weights packed at load: bf16 weights as bf16 pairs (what a bf16
+/// model gets) against the same values packed as f32, one thread. `cold` cycles over copies
+/// totalling >= 64 MiB, beyond L2 and most of L3, as a lane's step streams many matrices.
+func benchPackedDecode() {
+    // (K, N): the shipped model's token-level matrices and its LM head, and a wider FFN.
+    let shapes: [(k: Int, n: Int)] = [(128, 384), (384, 128), (128, 8192), (768, 3072)]
+    print("\nbatched decode, weights packed at load, 1 thread: GFLOP/s (2·M·N·K / best time)")
+    print("hot: the same W every call; cold: cycling over copies of W totalling >= 64 MiB")
+    let header = ["K", "N", "M", "f32 hot", "bf16p hot", "ratio", "f32 cold", "bf16p cold", "ratio"]
+    print(header.map { pad($0, 10) }.joined(separator: " "))
+    for s in shapes {
+        let copies = max(2, (64 << 20) / (s.n * s.k * 2))
+        let ws = (0..<copies).map { TestWeights(n: s.n, k: s.k, type: .bf16, seed: UInt64($0 + 1)) }
+        let packer = PackedWeights()
+        // Same values both ways: the bf16 weights, and their f32 widening packed as f32.
+        let asF32 = ws.map { w -> (WeightMatrix, UnsafeMutablePointer<Float>) in
+            let wide = UnsafeMutablePointer<Float>.allocate(capacity: s.n * s.k)
+            convertToFloat(wide, w.raw, type: .bf16, count: s.n * s.k)
+            return (packer.pack(WeightMatrix(f32: wide, rows: s.n, cols: s.k)), wide)
+        }
+        defer { for (_, wide) in asF32 { wide.deallocate() } }
+        let asPairs = ws.map { packer.pack($0.matrix) }
+        for m in [4, 8, 16] {
+            let x = UnsafeMutablePointer<Float>.allocate(capacity: m * s.k)
+            let y = UnsafeMutablePointer<Float>.allocate(capacity: m * s.n)
+            defer { x.deallocate(); y.deallocate() }
+            fillRandom(x, m * s.k, seed: 5)
+            let flops = 2.0 * Double(m * s.n * s.k)
+            func hot(_ w: WeightMatrix) -> Double { flops / bestTime(budget: 0.15) { matmul(y, x, w, m: m) } / 1e9 }
+            func cold(_ ws: [WeightMatrix]) -> Double {
+                var next = 0
+                let t = bestTime(budget: 0.2) {
+                    for _ in 0..<4 {
+                        matmul(y, x, ws[next], m: m)
+                        next = (next + 1) % ws.count
+                    }
+                }
+                return 4 * flops / t / 1e9
+            }
+            let (fh, bh) = (hot(asF32[0].0), hot(asPairs[0]))
+            let (fc, bc) = (cold(asF32.map(\.0)), cold(asPairs))
+            let row = ["\(s.k)", "\(s.n)", "\(m)", fmt(fh), fmt(bh), fmt(bh / fh, 2), fmt(fc), fmt(bc), fmt(bc / fc, 2)]
+            print(row.map { pad($0, 10) }.joined(separator: " "))
+        }
+    }
 }

@@ -1,4 +1,4 @@
 // kernel-bench: throughput of the Kernels matmul / matvec against a naive loop and OpenBLAS.
-// Usage: kernel-bench [peak] [matmul] [matvec] [quick] [pool]   (default: peak pool matmul matvec)
+// Usage: kernel-bench [peak] [matmul] [matvec] [packed] [quick] [pool]   (default: peak pool matmul matvec packed)
 let arguments = Set(CommandLine.arguments.dropFirst())
-runBenchmarks(sections: arguments.isEmpty ? ["peak", "pool", "matmul", "matvec"] : arguments)
+runBenchmarks(sections: arguments.isEmpty ? ["peak", "pool", "matmul", "matvec", "packed"] : arguments)

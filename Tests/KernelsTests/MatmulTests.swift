@@ -79,9 +79,44 @@ import Testing
             if let matvecMaxRows { prepacked.matvecMaxRows = matvecMaxRows }
             matmul(&perCall, x, w, m: m)
             matmul(&packed, x, prepacked, m: m)
-            #expect(packer.bytes == ((n + 31) / 32) * 32 * k * 4)
+            // bf16 is packed as bf16 pairs: 2 bytes an element, padded to whole 32-column panels.
+            #expect(packer.bytes == ((n + 31) / 32) * 32 * k * 2)
+            if case .bf16Pairs = prepacked.packed {} else { Issue.record("bf16 weights not packed as bf16 pairs") }
         }
         return (perCall, packed)
+    }
+
+    @Test(arguments: [WeightType.f32, .f16])
+    func otherTypesPackAsF32(type: WeightType) {
+        var random = SeededRandom(seed: 5)
+        let (k, n) = (40, 33)
+        let weights = EncodedWeights(random.array(n * k), type: type)
+        weights.bytes.withUnsafeBytes { raw in
+            let packer = PackedWeights()
+            let packed = packer.pack(WeightMatrix(base: raw.baseAddress!, type: type, rows: n, cols: k))
+            if case .f32 = packed.packed {} else { Issue.record("\(type) weights not packed as f32") }
+            #expect(packer.bytes == 64 * k * 4)
+        }
+    }
+
+    @Test func bf16PairPanelsHoldTheWeightsExactly() {
+        // The bf16-pair layout widened back must give every weight exactly (zero past N), so
+        // the packed kernel reads what matvec and per-call packing read.
+        var random = SeededRandom(seed: 8)
+        let (k, n) = (19, 45)
+        let weights = EncodedWeights(random.array(n * k), type: .bf16)
+        // Y = I · Wᵀ reads W back column by column: Y[r, c] = W[c, r].
+        var identity = [Float](repeating: 0, count: k * k)
+        for i in 0..<k { identity[i * k + i] = 1 }
+        var y = [Float](repeating: .nan, count: k * n)
+        weights.bytes.withUnsafeBytes { raw in
+            let packer = PackedWeights()
+            let w = packer.pack(WeightMatrix(base: raw.baseAddress!, type: .bf16, rows: n, cols: k))
+            matmul(&y, identity, w, m: k)
+        }
+        for r in 0..<k {
+            for c in 0..<n { #expect(y[r * n + c] == weights.decoded[c * k + r], "W[\(c), \(r)]") }
+        }
     }
 
     @Test func unalignedWeights() {
