@@ -147,15 +147,22 @@ public final class DLCMModel {
         // of all parts, each matrix split over the threads: that read the backbone's weights
         // once, but its ~4 concept rows made ~17 small split matvecs and two barriers, a quarter
         // of a 16-sequence step; here each thread streams the weights for its ~2 rows.)
+        // Parts never take the same time (one closed more concepts: a backbone pass of 70-140 us
+        // or none, in a part of ~330 us), so a thread done with its own part helps the others
+        // with their LM heads, the last and largest product of a part (`SharedMatmul`).
+        let board = (0..<parts).map { _ in SplitPart() }
         var results = [[ForwardOutput]](repeating: [], count: parts)
         results.withUnsafeMutableBufferPointer { buffer in
             let out = buffer
             pool.parallelFor(parts, overlapping: overlapping) { range in
                 for p in range {
+                    board[p].state.store(SplitPart.running, ordering: .releasing)
                     let lane = self.lanes[p]
                     let state = self.route(Array(batch[cuts[p]..<cuts[p + 1]]), lane: lane, pool: nil)
                     self.closeConcepts(state, lane: lane, pool: nil)
-                    out[p] = self.finish(state, lane: lane, pool: nil)
+                    out[p] = self.finish(state, lane: lane, pool: nil, head: board[p].head)
+                    board[p].state.store(SplitPart.done, ordering: .releasing)
+                    SplitPart.helpWhileRunning(board)
                 }
             }
         }
@@ -306,7 +313,9 @@ public final class DLCMModel {
     }
 
     /// Stage 3: cross-attention over completed concepts, decoder, LM head on the requested rows.
-    private func finish(_ state: PassState, lane: ForwardLane, pool: ThreadPool?) -> [ForwardOutput] {
+    /// - Parameter head: runs the LM head so that other threads can help (see `split`); else it
+    ///   runs on `pool`.
+    private func finish(_ state: PassState, lane: ForwardLane, pool: ThreadPool?, head: SharedMatmul? = nil) -> [ForwardOutput] {
         let c = config, d = c.dToken
         let batch = state.batch, rows = state.rows, firstRow = state.firstRow
         let u = lane.u, lastRows = lane.lastRows, logitBuffer = lane.logitBuffer
@@ -335,7 +344,11 @@ public final class DLCMModel {
         }
         let vocab = c.vocabSize
         logitBuffer.reserve(selected.count * vocab)
-        matmul(logitBuffer.pointer, lastRows.pointer, weights.lmHead, m: selected.count, pool: pool)
+        if let head {
+            head.run(logitBuffer.pointer, lastRows.pointer, weights.lmHead, m: selected.count)
+        } else {
+            matmul(logitBuffer.pointer, lastRows.pointer, weights.lmHead, m: selected.count, pool: pool)
+        }
         for (k, sel) in selected.enumerated() {
             let row = logitBuffer.pointer + k * vocab
             outputs[sel.item].logits.append([Float](unsafeUninitializedCapacity: vocab) { buf, count in

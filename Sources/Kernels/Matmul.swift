@@ -31,7 +31,7 @@ public let packedMinRows = 3
 ///   - pool: threads to split over (nil: the calling thread only).
 public func matmul(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                    m: Int, accumulate: Bool = false, pool: ThreadPool? = nil) {
-    if m <= w.matvecMaxRows || (m <= maxMatvecRows && w.packed == nil) {
+    if takesMatvec(w, m: m) {
         matvec(y, x, w, m: m, accumulate: accumulate, pool: pool)
         return
     }
@@ -41,17 +41,47 @@ public func matmul(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
         return
     }
     let panels = (n + panelWidth - 1) / panelWidth
-    let run: (Range<Int>) -> Void = { range in
-        switch w.type {
-        case .f32: gemmPanels(y, x, w, .f32, m: m, panels: range, accumulate: accumulate)
-        case .bf16: gemmPanels(y, x, w, .bf16, m: m, panels: range, accumulate: accumulate)
-        case .f16: gemmPanels(y, x, w, .f16, m: m, panels: range, accumulate: accumulate)
-        }
-    }
+    let run: (Range<Int>) -> Void = { range in gemmPanelRange(y, x, w, m: m, panels: range, accumulate: accumulate) }
     if let pool, pool.threadCount > 1 {
         pool.parallelFor(panels, run)
     } else {
         run(0..<panels)
+    }
+}
+
+/// Whether `matmul` sends m rows against `w` to `matvec`.
+@inline(__always)
+func takesMatvec(_ w: WeightMatrix, m: Int) -> Bool {
+    m <= w.matvecMaxRows || (m <= maxMatvecRows && w.packed == nil)
+}
+
+/// The units `matmul` can hand out independently: 32-column panels of Y, or on the matvec path
+/// groups of 4 columns; and how many columns of Y each covers.
+func matmulUnits(_ w: WeightMatrix, m: Int) -> (count: Int, columns: Int) {
+    takesMatvec(w, m: m) ? ((w.rows + 3) / 4, 4) : ((w.rows + panelWidth - 1) / panelWidth, panelWidth)
+}
+
+/// `matmul`'s work for some of its units (see `matmulUnits`), on the calling thread.
+func matmulUnitRange(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
+                     m: Int, units: Range<Int>, accumulate: Bool) {
+    if takesMatvec(w, m: m) {
+        matvecGroupRange(y, x, w, m: m, groups: units, accumulate: accumulate)
+    } else if w.cols == 0 {
+        guard !accumulate else { return }
+        let first = units.lowerBound * panelWidth, end = min(w.rows, units.upperBound * panelWidth)
+        for r in 0..<m { (y + r * w.rows + first).update(repeating: 0, count: end - first) }
+    } else {
+        gemmPanelRange(y, x, w, m: m, panels: units, accumulate: accumulate)
+    }
+}
+
+/// Panels `range` of Y, the packing loop specialised for W's type.
+func gemmPanelRange(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
+                    m: Int, panels range: Range<Int>, accumulate: Bool) {
+    switch w.type {
+    case .f32: gemmPanels(y, x, w, .f32, m: m, panels: range, accumulate: accumulate)
+    case .bf16: gemmPanels(y, x, w, .bf16, m: m, panels: range, accumulate: accumulate)
+    case .f16: gemmPanels(y, x, w, .f16, m: m, panels: range, accumulate: accumulate)
     }
 }
 

@@ -40,28 +40,32 @@ public func matvec(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
     precondition(m >= 0 && m <= maxMatvecRows, "matvec handles 1...\(maxMatvecRows) rows, got \(m)")
     guard m > 0, w.rows > 0 else { return }
     let groups = (w.rows + 3) / 4
-    let run: (Range<Int>) -> Void = { range in
-        switch (w.type, m) {
-        case (.f32, 1): matvecGroups(y, x, w, .f32, m: 1, groups: range, accumulate: accumulate)
-        case (.f32, 2): matvecGroups(y, x, w, .f32, m: 2, groups: range, accumulate: accumulate)
-        case (.f32, 3): matvecGroups(y, x, w, .f32, m: 3, groups: range, accumulate: accumulate)
-        case (.f32, _): matvecGroups(y, x, w, .f32, m: 4, groups: range, accumulate: accumulate)
-        case (.bf16, 1): matvecGroups(y, x, w, .bf16, m: 1, groups: range, accumulate: accumulate)
-        case (.bf16, 2): matvecGroups(y, x, w, .bf16, m: 2, groups: range, accumulate: accumulate)
-        case (.bf16, 3): matvecGroups(y, x, w, .bf16, m: 3, groups: range, accumulate: accumulate)
-        case (.bf16, _): matvecGroups(y, x, w, .bf16, m: 4, groups: range, accumulate: accumulate)
-        case (.f16, 1): matvecGroups(y, x, w, .f16, m: 1, groups: range, accumulate: accumulate)
-        case (.f16, 2): matvecGroups(y, x, w, .f16, m: 2, groups: range, accumulate: accumulate)
-        case (.f16, 3): matvecGroups(y, x, w, .f16, m: 3, groups: range, accumulate: accumulate)
-        case (.f16, _): matvecGroups(y, x, w, .f16, m: 4, groups: range, accumulate: accumulate)
-        }
-    }
+    let run: (Range<Int>) -> Void = { range in matvecGroupRange(y, x, w, m: m, groups: range, accumulate: accumulate) }
     let bytes = w.rows * w.rowStride
     if let pool, pool.threadCount > 1, bytes >= 2 * matvecMinBytesPerThread {
         let bytesPerGroup = max(1, 4 * w.rowStride)
         pool.parallelFor(groups, grain: max(1, matvecMinBytesPerThread / bytesPerGroup / 4), run)
     } else {
         run(0..<groups)
+    }
+}
+
+/// Rows 4*g ..< 4*g + 4 of Y for each group g, for 1...4 rows of X.
+func matvecGroupRange(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
+                      m: Int, groups range: Range<Int>, accumulate: Bool) {
+    switch (w.type, m) {
+    case (.f32, 1): matvecGroups(y, x, w, .f32, m: 1, groups: range, accumulate: accumulate)
+    case (.f32, 2): matvecGroups(y, x, w, .f32, m: 2, groups: range, accumulate: accumulate)
+    case (.f32, 3): matvecGroups(y, x, w, .f32, m: 3, groups: range, accumulate: accumulate)
+    case (.f32, _): matvecGroups(y, x, w, .f32, m: 4, groups: range, accumulate: accumulate)
+    case (.bf16, 1): matvecGroups(y, x, w, .bf16, m: 1, groups: range, accumulate: accumulate)
+    case (.bf16, 2): matvecGroups(y, x, w, .bf16, m: 2, groups: range, accumulate: accumulate)
+    case (.bf16, 3): matvecGroups(y, x, w, .bf16, m: 3, groups: range, accumulate: accumulate)
+    case (.bf16, _): matvecGroups(y, x, w, .bf16, m: 4, groups: range, accumulate: accumulate)
+    case (.f16, 1): matvecGroups(y, x, w, .f16, m: 1, groups: range, accumulate: accumulate)
+    case (.f16, 2): matvecGroups(y, x, w, .f16, m: 2, groups: range, accumulate: accumulate)
+    case (.f16, 3): matvecGroups(y, x, w, .f16, m: 3, groups: range, accumulate: accumulate)
+    case (.f16, _): matvecGroups(y, x, w, .f16, m: 4, groups: range, accumulate: accumulate)
     }
 }
 
