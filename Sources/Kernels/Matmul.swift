@@ -76,6 +76,7 @@ func matmulUnitRange(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>
 }
 
 /// Panels `range` of Y, the packing loop specialised for W's type.
+@inline(__always)
 func gemmPanelRange(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                     m: Int, panels range: Range<Int>, accumulate: Bool) {
     switch w.type {

@@ -51,6 +51,7 @@ public func matvec(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
 }
 
 /// Rows 4*g ..< 4*g + 4 of Y for each group g, for 1...4 rows of X.
+@inline(__always)
 func matvecGroupRange(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                       m: Int, groups range: Range<Int>, accumulate: Bool) {
     switch (w.type, m) {
