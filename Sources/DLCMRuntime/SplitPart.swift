@@ -1,6 +1,8 @@
-import CKernelSupport
 import Kernels
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One part of a decode step split over threads (`DLCMModel.split`): whether a thread runs it
 /// yet, and its LM head, which threads done with their own parts help with.
@@ -20,7 +22,9 @@ final class SplitPart: @unchecked Sendable {
                 part.head.help()
             }
             guard anyRunning else { return }
-            dlcm_cpu_relax()
+            // Gives way to a thread sharing this CPU (the event loop) while there is nothing to
+            // take; see ThreadPool's spin.
+            sched_yield()
         }
     }
 }

@@ -202,6 +202,8 @@ func benchPackedDecode() {
         }
         defer { for (_, wide) in asF32 { wide.deallocate() } }
         let asPairs = ws.map { packer.pack($0.matrix) }
+        // The packer owns every packed copy; ARC may free it after its last use otherwise.
+        defer { withExtendedLifetime(packer) {} }
         for m in [4, 8, 16] {
             let x = UnsafeMutablePointer<Float>.allocate(capacity: m * s.k)
             let y = UnsafeMutablePointer<Float>.allocate(capacity: m * s.n)

@@ -41,8 +41,10 @@ import Testing
                 var y = accumulate ? initial : [Float](repeating: .nan, count: m * n)
                 weights.bytes.withUnsafeBytes { raw in
                     let w = WeightMatrix(base: raw.baseAddress!, type: type, rows: n, cols: k)
-                    let packer = PackedWeights()
-                    matmul(&y, x, prepack ? packer.pack(w) : w, m: m, accumulate: accumulate, pool: pool)
+                    let packer = PackedWeights()   // owns the packed copy: alive until matmul is done
+                    withExtendedLifetime(packer) {
+                        matmul(&y, x, prepack ? packer.pack(w) : w, m: m, accumulate: accumulate, pool: pool)
+                    }
                 }
                 let (error, at) = maxRelativeError(y, expected, scale: magnitude)
                 #expect(error < 1e-5, "m=\(m) k=\(k) n=\(n) \(type) threads=\(pool.threadCount): rel error \(error) at \(at)")
@@ -113,6 +115,7 @@ import Testing
             let packer = PackedWeights()
             let w = packer.pack(WeightMatrix(base: raw.baseAddress!, type: .bf16, rows: n, cols: k))
             matmul(&y, identity, w, m: k)
+            withExtendedLifetime(packer) {}
         }
         for r in 0..<k {
             for c in 0..<n { #expect(y[r * n + c] == weights.decoded[c * k + r], "W[\(c), \(r)]") }
