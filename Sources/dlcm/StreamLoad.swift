@@ -31,14 +31,25 @@ struct StreamLoad {
     /// `dlcm serve`'s default 5 ms stream interval, blocking is cheaper (one wake-up per write,
     /// and writes are few); times are known to within this interval.
     let pollIntervalMicros: Int
+    /// The request body up to its seed, the last field (rendered once: JSONSerialization per
+    /// request cost the client tens of microseconds between a response's end and the next request).
+    private let bodyBeforeSeed: [UInt8]
+
+    init(host: String, port: UInt16, prompt: String, maxTokens: Int, pollIntervalMicros: Int) {
+        self.host = host
+        self.port = port
+        self.prompt = prompt
+        self.maxTokens = maxTokens
+        self.pollIntervalMicros = pollIntervalMicros
+        // The prompt as a JSON string: the one element of a rendered array.
+        let quoted = (try? JSONSerialization.data(withJSONObject: [prompt])).map { Array($0.dropFirst().dropLast()) } ?? Array("\"\"".utf8)
+        bodyBeforeSeed = Array("{\"prompt\":".utf8) + quoted
+            + Array(",\"max_tokens\":\(maxTokens),\"temperature\":0.8,\"ignore_eos\":true,\"stream\":true,\"stream_options\":{\"include_usage\":true},\"seed\":".utf8)
+    }
 
     /// Bytes of one request; the seed differs per request as the in-process baseline's does.
     func request(seed: Int) -> [UInt8] {
-        let fields: [String: Any] = [
-            "prompt": prompt, "max_tokens": maxTokens, "seed": seed, "temperature": 0.8, "ignore_eos": true,
-            "stream": true, "stream_options": ["include_usage": true],
-        ]
-        let body = (try? JSONSerialization.data(withJSONObject: fields)).map { Array($0) } ?? []
+        let body = bodyBeforeSeed + Array("\(seed)}".utf8)
         let head = "POST /v1/completions HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.count)\r\n\r\n"
         return Array(head.utf8) + body
