@@ -106,17 +106,10 @@ func gemmPanels(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w
     // 64 KiB scratch: on the stack when there is room (pool threads have 8 MiB), else malloc'ed.
     withUnsafeTemporaryAllocation(of: Float.self, capacity: kcBlock * panelWidth) { scratch in
         let packed = scratch.baseAddress!
-        for panel in panels {
-            let n0 = panel * panelWidth
-            let cols = min(panelWidth, n - n0)
-            var k0 = 0
-            while k0 < k {
-                let kc = min(kcBlock, k - k0)
-                packPanel(packed, typed, n0: n0, cols: cols, k0: k0, kc: kc)
-                rowBlocks(y + n0, x + k0, ldx: k, ldy: n, m: m, kc: kc, F32Panels.self, packed: UnsafeRawPointer(packed),
-                          cols: cols, add: accumulate || k0 > 0)
-                k0 += kcBlock
-            }
+        forEachBlock(n: n, k: k, panels: panels) { _, n0, cols, k0, kc in
+            packPanel(packed, typed, n0: n0, cols: cols, k0: k0, kc: kc)
+            rowBlocks(y + n0, x + k0, ldx: k, ldy: n, m: m, kc: kc, F32Panels.self, packed: UnsafeRawPointer(packed),
+                      cols: cols, add: accumulate || k0 > 0)
         }
     }
 }
@@ -125,14 +118,22 @@ func gemmPanels(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w
 @inline(__always)
 func packedPanels<F: PanelFormat>(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ format: F.Type,
                                   _ pre: UnsafeRawPointer, n: Int, k: Int, m: Int, panels: Range<Int>, accumulate: Bool) {
+    forEachBlock(n: n, k: k, panels: panels) { panel, n0, cols, k0, kc in
+        rowBlocks(y + n0, x + k0, ldx: k, ldy: n, m: m, kc: kc, format, packed: pre + (panel * k + k0) * F.bytesPerK,
+                  cols: cols, add: accumulate || k0 > 0)
+    }
+}
+
+/// Each (kc, panelWidth) block of `panels` in order: its panel, first output column, valid
+/// columns (panelWidth but at N's edge), first depth and depth (kcBlock but at K's end).
+@inline(__always)
+func forEachBlock(n: Int, k: Int, panels: Range<Int>, _ body: (_ panel: Int, _ n0: Int, _ cols: Int, _ k0: Int, _ kc: Int) -> Void) {
     for panel in panels {
         let n0 = panel * panelWidth
         let cols = min(panelWidth, n - n0)
         var k0 = 0
         while k0 < k {
-            let kc = min(kcBlock, k - k0)
-            rowBlocks(y + n0, x + k0, ldx: k, ldy: n, m: m, kc: kc, format, packed: pre + (panel * k + k0) * F.bytesPerK,
-                      cols: cols, add: accumulate || k0 > 0)
+            body(panel, n0, cols, k0, min(kcBlock, k - k0))
             k0 += kcBlock
         }
     }

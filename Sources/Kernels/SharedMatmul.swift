@@ -38,20 +38,28 @@ public final class SharedMatmul: @unchecked Sendable {
     public init() {}
 
     /// Y (+)= X · Wᵀ as `matmul` computes it on one thread, with any helpers; returns when all
-    /// of Y is written. Call once per object.
+    /// of Y is written. Call once per object (or `publish` and `finish`).
     public func run(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                     m: Int, accumulate: Bool = false) {
+        publish(y, x, w, m: m, accumulate: accumulate)
+        finish()
+    }
+
+    /// `run`'s first half: makes the product's chunks available to `help`. Y, X and W must stay
+    /// valid until `finish` returns.
+    public func publish(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
+                        m: Int, accumulate: Bool = false) {
         precondition(!published.load(ordering: .relaxed), "SharedMatmul runs once")
         let (units, columns) = matmulUnits(w, m: m)
-        guard m > 0, units > 0 else {
-            matmul(y, x, w, m: m, accumulate: accumulate)
-            return
-        }
-        self.y = y; self.x = x; self.w = w; self.m = m; self.accumulate = accumulate
-        self.units = units
+        self.y = y; self.x = x; self.w = w; self.m = max(m, 0); self.accumulate = accumulate
+        self.units = m > 0 ? units : 0
         unitsPerChunk = max(1, Self.chunkColumns / columns)
-        chunks = (units + unitsPerChunk - 1) / unitsPerChunk
+        chunks = (self.units + unitsPerChunk - 1) / unitsPerChunk
         published.store(true, ordering: .releasing)
+    }
+
+    /// `run`'s second half: takes the chunks still left, then waits for those helpers took.
+    public func finish() {
         help()
         while finished.load(ordering: .acquiring) < chunks { dlcm_cpu_relax() }
     }
