@@ -12,7 +12,8 @@ import Darwin
 /// compute there stalls everything else. `parallelFor` hands out chunks of `0..<n` dynamically
 /// (so a worker whose core is busy with something else simply takes fewer chunks); the calling
 /// thread works too, so a pool of `threadCount` runs `threadCount - 1` extra threads, and a pool
-/// of 1 runs everything inline. Idle workers spin briefly, then sleep on a condition variable.
+/// of 1 runs everything inline. Idle workers spin briefly (giving way to other threads on their
+/// CPU after ~10 us), then sleep on a condition variable.
 ///
 /// Concurrent `parallelFor` calls from different threads take turns (a lock); calling it from
 /// inside its own body deadlocks.
