@@ -57,16 +57,8 @@ import Glibc
     @Test func aHelperCanTakeEveryChunk() {
         // Published, then a helper on another thread takes all of it before the owner looks:
         // the owner's finish only waits, and every column is what matmul computes.
-        var random = SeededRandom(seed: 23)
         let (m, k, n) = (16, 64, 2100)
-        let x = random.array(m * k)
-        let weights = EncodedWeights(random.array(n * k), type: .bf16)
-        weights.bytes.withUnsafeBytes { raw in
-            let packer = PackedWeights()
-            let w = packer.pack(WeightMatrix(base: raw.baseAddress!, type: .bf16, rows: n, cols: k))
-            defer { withExtendedLifetime(packer) {} }
-            var expected = [Float](repeating: 0, count: m * n)
-            matmul(&expected, x, w, m: m)
+        withPackedProduct(seed: 23, m: m, k: k, n: n) { x, w, expected in
             var got = [Float](repeating: .nan, count: m * n)
             got.withUnsafeMutableBufferPointer { y in
                 x.withUnsafeBufferPointer { xp in
@@ -88,16 +80,8 @@ import Glibc
     @Test func helpersRacingTheOwnerKeepResultsExact() {
         // A helper thread calls help() in a loop while the owner runs: whoever takes which
         // chunk, every column is what matmul computes.
-        var random = SeededRandom(seed: 24)
         let (m, k, n) = (16, 512, 8192)
-        let x = random.array(m * k)
-        let weights = EncodedWeights(random.array(n * k), type: .bf16)
-        weights.bytes.withUnsafeBytes { raw in
-            let packer = PackedWeights()
-            let w = packer.pack(WeightMatrix(base: raw.baseAddress!, type: .bf16, rows: n, cols: k))
-            defer { withExtendedLifetime(packer) {} }
-            var expected = [Float](repeating: 0, count: m * n)
-            matmul(&expected, x, w, m: m)
+        withPackedProduct(seed: 24, m: m, k: k, n: n) { x, w, expected in
             for _ in 0..<5 {
                 let shared = SharedMatmul()
                 let stop = Atomic<Bool>(false)
@@ -113,6 +97,23 @@ import Glibc
                 #expect(mismatch(got, expected, n: n) == nil)
             }
         }
+    }
+}
+
+/// Random X (m, k) and a random bf16 W (n, k) packed at load (alive during `body`), with
+/// `matmul`'s Y for them.
+private func withPackedProduct(seed: UInt64, m: Int, k: Int, n: Int,
+                               _ body: (_ x: [Float], _ w: WeightMatrix, _ expected: [Float]) -> Void) {
+    var random = SeededRandom(seed: seed)
+    let x = random.array(m * k)
+    let weights = EncodedWeights(random.array(n * k), type: .bf16)
+    weights.bytes.withUnsafeBytes { raw in
+        let packer = PackedWeights()
+        let w = packer.pack(WeightMatrix(base: raw.baseAddress!, type: .bf16, rows: n, cols: k))
+        var expected = [Float](repeating: 0, count: m * n)
+        matmul(&expected, x, w, m: m)
+        body(x, w, expected)
+        withExtendedLifetime(packer) {}
     }
 }
 
