@@ -1,9 +1,9 @@
 // Y (+)= X · Wᵀ for activations X (M, K) in f32 and weights W (N, K) in PyTorch Linear layout.
 //
-// M <= 2 (decode) is memory-bound and goes to `matvec`, which reads W in its own type (bf16:
-// half the bytes of the packed copy). Larger M is compute-bound: W is packed per panel of 32
-// output columns (see MatmulPacking.swift) and a 12x32 register-blocked micro-kernel (24 SIMD16
-// accumulators) broadcasts X elements against it. M = 3 or 4 takes the packed kernel when W was
+// M <= 2 (decode) is memory-bound and goes to `matvec`, which reads W in its own type. Larger M
+// uses a 12x32 register-blocked micro-kernel (24 SIMD16 accumulators) that broadcasts X elements
+// against W packed per panel of 32 output columns: at load (PackedWeights.swift: bf16 pairs for
+// bf16 weights, f32 otherwise) or per call (MatmulPacking.swift, f32). M = 3 or 4 takes the packed kernel when W was
 // packed at load (matvec when it would have to pack per call, or when the matrix says so: see
 // `WeightMatrix.matvecMaxRows`). Work is split over panels of N across the thread pool.
 

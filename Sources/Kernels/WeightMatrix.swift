@@ -38,8 +38,8 @@ public struct WeightMatrix: @unchecked Sendable {
     public var packed: PackedPanels?
     /// With `packed`, matmuls of up to this many rows still take `matvec` (reading W in its own,
     /// narrower type). Default `packedMinRows - 1`; `maxMatvecRows` for a matrix whose weights
-    /// are read once per step and are rarely in cache then (a DLCM's concept-level matrices,
-    /// used for the few concepts a decode step closes).
+    /// are read once per step and are rarely in cache then, when its packed copy is wider than
+    /// its own type (a DLCM's concept-level matrices of f16 weights, packed as f32).
     public var matvecMaxRows = packedMinRows - 1
 
     public init(base: UnsafeRawPointer, type: WeightType, rows: Int, cols: Int) {
