@@ -8,9 +8,13 @@ public struct BatchItem {
     public let tokens: [Int32]
     /// Logits for every new token (prompt scoring) instead of only the last.
     public let allLogits: Bool
+    /// Forced segment starts, one per new token (ablations, `BoundaryRule`); nil lets the router
+    /// decide. Only where concepts start changes: p, the smoothing and the caches run as usual,
+    /// and a sequence's first token always starts a segment.
+    public let boundaries: [Bool]?
 
-    public init(sequence: SequenceState, tokens: [Int32], allLogits: Bool = false) {
-        self.sequence = sequence; self.tokens = tokens; self.allLogits = allLogits
+    public init(sequence: SequenceState, tokens: [Int32], allLogits: Bool = false, boundaries: [Bool]? = nil) {
+        self.sequence = sequence; self.tokens = tokens; self.allLogits = allLogits; self.boundaries = boundaries
     }
 }
 
@@ -231,7 +235,7 @@ public final class DLCMModel {
                 } else if pos > 0 {
                     p = boundaryProbability(rq.pointer + (r - 1) * ds, rk.pointer + r * ds, ds)
                 }
-                let boundary = pos == 0 || p >= c.threshold
+                let boundary = pos == 0 || (item.boundaries?[j] ?? (p >= c.threshold))
                 if boundary && s.segLen > 0 {
                     let mean = conceptIn.pointer + newConcepts.count * d
                     let inv = 1 / Float(s.segLen)
@@ -431,6 +435,9 @@ public final class DLCMModel {
                 throw ModelError.contextLengthExceeded(limit: config.maxSeqLen, requested: need)
             }
             for t in item.tokens where t < 0 || Int(t) >= config.vocabSize { throw ModelError.invalidToken(t) }
+            if let b = item.boundaries, b.count != item.tokens.count {
+                throw ModelError.invalidArgument("\(b.count) forced boundaries for \(item.tokens.count) tokens")
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ struct DLCMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlcm",
         abstract: "Run a Dynamic Large Concept Model on the CPU.",
-        subcommands: [GenerateCommand.self, SegmentCommand.self, BenchCommand.self, ServeCommand.self, LoadCommand.self],
+        subcommands: [GenerateCommand.self, SegmentCommand.self, EvalCommand.self, BenchCommand.self, ServeCommand.self, LoadCommand.self],
         defaultSubcommand: GenerateCommand.self)
 }
 

@@ -120,8 +120,44 @@ def shipped(model_dir: str):
               open(os.path.join(model_dir, "reference-vectors.json"), "w"))
 
 
+def eval_vectors():
+    """Perplexity under each boundary rule (ablate.py) on the tiny replicated model, for the Swift
+    `score(document:rule:rng:)` parity test. Documents of token ids, one longer than the context
+    (windows); learned decisions kept away from the threshold so rounding cannot flip them."""
+    from ablate import eval_documents, parse_mode
+    d = os.path.join(ROOT, "Tests", "DLCMRuntimeTests", "Resources", "tiny-replicated")
+    model = load_dlcm(d)
+    cfg = model.cfg
+    g = torch.Generator().manual_seed(200)
+    docs = []
+    for length in (1, 2, 37, 300, 90):
+        for attempt in range(500):
+            ids = [cfg.eot_token_id] + torch.randint(1, cfg.vocab_size, (length - 1,), generator=g).tolist()
+            with torch.no_grad():
+                p = torch.cat([model(torch.tensor([w]))["p"][0, 1:] for w in windows_of(ids, cfg.max_seq_len)])
+            if len(p) == 0 or float((p - cfg.threshold).abs().min()) >= MARGIN:
+                docs.append((f"doc{len(docs)}", ids, 3 * length))
+                break
+        else:
+            raise SystemExit(f"no document of length {length} with a safe margin")
+    cases = []
+    for rule, seed in (("learned", 0), ("stride:3", 0), ("stride:1", 0), ("random:0.3", 7), ("random:0.3", 8), ("none", 0)):
+        r = eval_documents(model, docs, parse_mode(rule), seed)
+        cases.append(dict(rule=rule, seed=seed, nats=[f["nats_per_token"] * f["tokens"] for f in r["files"]],
+                          tokens=[f["tokens"] for f in r["files"]], concepts=[f["concepts"] for f in r["files"]]))
+        print(rule, seed, round(r["nats_per_token"], 4), r["concepts"])
+    json.dump(dict(documents=[ids for _, ids, _ in docs], cases=cases), open(os.path.join(d, "eval-vectors.json"), "w"))
+
+
+def windows_of(ids, ctx):
+    from ablate import windows
+    return windows(ids, ctx)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "tiny":
         tiny()
+    elif sys.argv[1] == "eval":
+        eval_vectors()
     else:
         shipped(sys.argv[2])

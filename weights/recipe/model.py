@@ -250,12 +250,14 @@ class CrossAttention(nn.Module):
         v = self.wv(z).view(B, C, self.nh, self.hd).transpose(1, 2)
         return k, v
 
-    def attend(self, h, k, v, mask):
-        """h [B, n, d]; k, v [B, nh, C or n, hd]; mask: bool or additive float [B, 1, n, C]."""
+    def attend(self, h, k, v, mask, gate=None):
+        """h [B, n, d]; k, v [B, nh, C or n, hd]; mask: bool or additive float [B, 1, n, C];
+        gate: None or [B, n, 1], multiplies the attention output (training's confidence term)."""
         B, n, _ = h.shape
         q = self.q_norm(self.wq(h).view(B, n, self.nh, self.hd)).transpose(1, 2)
         a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        u = h + self.wo(a.transpose(1, 2).reshape(B, n, -1))
+        o = self.wo(a.transpose(1, 2).reshape(B, n, -1))
+        u = h + (o if gate is None else o * gate.to(o.dtype))
         return u + self.ffn(self.ffn_norm(u))
 
 
@@ -285,11 +287,18 @@ class DLCM(nn.Module):
         return torch.cat([torch.ones(p.shape[0], 1, dtype=p.dtype, device=p.device), p], dim=1)
 
     # ---- the parallel forward ----------------------------------------------------------------
-    def forward(self, ids, sample: bool = False, mode: str | None = None, literal: bool = False):
+    def forward(self, ids, sample: bool = False, mode: str | None = None, literal: bool = False,
+                boundaries: torch.Tensor | None = None, router_grad: bool = False):
         """ids [B, L]. sample: Bernoulli boundaries on sharpened p (training), else p >= threshold.
         mode: concept_attention override. literal: compute the replicated mode as the paper does,
         with token-aligned repeated K/V under an ordinary causal mask (for testing).
-        Returns dict(logits [B, L, V], p [B, L], b [B, L] bool, n_concepts [B])."""
+        boundaries: bool [B, L] forced segment starts (ablations: everything else, p and the
+        smoothing included, runs as usual; position 0 always starts one).
+        router_grad: let the language-model loss reach p (training only; the forward values are
+        unchanged): the smoothing's P keeps its gradient, and each token's cross-attention output
+        is scaled by a straight-through confidence ste(c_t), c_t = p_t if b_t else 1 - p_t, whose
+        value is exactly 1 (H-Net's dechunking confidence).
+        Returns dict(logits [B, L, V], p [B, L], b [B, L] bool, n_concepts [B], z [B, M, dc])."""
         cfg = self.cfg
         mode = mode or cfg.concept_attention
         B, L = ids.shape
@@ -298,7 +307,9 @@ class DLCM(nn.Module):
 
         p = self.boundary_probs(h)                                          # [B, L]
         with torch.no_grad():
-            if sample:
+            if boundaries is not None:
+                b = boundaries.to(torch.bool).clone()
+            elif sample:
                 b = torch.bernoulli(sharpen(p)).bool()
             else:
                 b = p >= cfg.threshold
@@ -316,12 +327,13 @@ class DLCM(nn.Module):
         c = self.pool_up(sums / counts.clamp_min(1)[..., None].to(h.dtype))  # [B, M, dc]
         z = self.backbone(c)                                                # [B, M, dc]
 
-        # Smoothing (§5): z~_k = P_k z_k + (1 - P_k) z~_{k-1}, P from the segment's first token,
-        # detached; z~_0 = z_0. Closed form: z~_k = sum_{i<=k} P_i prod_{i<j<=k} (1 - P_j) z_i.
-        with torch.no_grad():
-            P = torch.zeros(B, M, device=dev).scatter_add_(1, seg, p.detach() * b)
+        # Smoothing (§5): z~_k = P_k z_k + (1 - P_k) z~_{k-1}, P from the segment's first token;
+        # z~_0 = z_0. Closed form: z~_k = sum_{i<=k} P_i prod_{i<j<=k} (1 - P_j) z_i.
+        with torch.set_grad_enabled(router_grad and torch.is_grad_enabled()):
+            pp = p if router_grad else p.detach()
+            P = torch.zeros(B, M, device=dev).scatter_add(1, seg, pp * b)
             P = P.clamp(1e-4, 1 - 1e-4)
-            P[:, 0] = 1.0
+            P = torch.cat([torch.ones(B, 1, device=dev), P[:, 1:]], 1)
             logq = torch.log1p(-P[:, 1:])                                   # [B, M-1]
             S = torch.cat([torch.zeros(B, 1, device=dev), logq.cumsum(1)], 1)   # [B, M]
             diff = S[:, :, None] - S[:, None, :]                            # [B, k, i]
@@ -355,10 +367,14 @@ class DLCM(nn.Module):
             causal_tok = torch.ones(L, L, dtype=torch.bool, device=dev).tril()
             u = self.cross.attend(h, krep, vrep, causal_tok)
         else:
-            u = self.cross.attend(h, k, v, mask[:, None].to(h.dtype))
+            gate = None
+            if router_grad and torch.is_grad_enabled():
+                c_conf = torch.where(b, p, 1 - p)                           # [B, L]
+                gate = (c_conf + (1 - c_conf).detach())[..., None]          # value 1, gradient to p
+            u = self.cross.attend(h, k, v, mask[:, None].to(h.dtype), gate=gate)
         y = self.decoder(u)
         logits = self.lm_head(y) * cfg.logit_scale
-        return dict(logits=logits, p=p, b=b, n_concepts=n_seg)
+        return dict(logits=logits, p=p, b=b, n_concepts=n_seg, z=z)
 
     # ---- incremental generation (§9) ---------------------------------------------------------
     def new_state(self) -> "DLCMState":

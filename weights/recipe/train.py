@@ -47,6 +47,19 @@ def presets(size: str = "7m"):
                           decoder=S(2, 4, 2, 384), cross_ffn_dim=384, d_scan=128)
         dense = DenseConfig(d_model=128, stack=S(9, 4, 2, 384))
         return dict(dlcm=dlcm, dense=dense)
+    if size == "c4m":
+        # Concept-heavy: a third or more of inference FLOPs in the backbone (4 layers of 256 over
+        # concepts against 2 + 2 token layers of 128), the dense baseline matched by layer count.
+        dlcm = DLCMConfig(d_token=128, d_concept=256, encoder=S(2, 4, 2, 384), backbone=S(4, 4, 2, 768),
+                          decoder=S(2, 4, 2, 384), cross_ffn_dim=384, d_scan=128)
+        dense = DenseConfig(d_model=128, stack=S(9, 4, 2, 384))
+        return dict(dlcm=dlcm, dense=dense)
+    if size == "c5m":
+        # As c4m with a wider backbone (d_concept 384): about half of inference FLOPs on concepts.
+        dlcm = DLCMConfig(d_token=128, d_concept=384, encoder=S(2, 4, 2, 384), backbone=S(4, 6, 2, 1024),
+                          decoder=S(2, 4, 2, 384), cross_ffn_dim=384, d_scan=128)
+        dense = DenseConfig(d_model=128, stack=S(12, 4, 2, 384))
+        return dict(dlcm=dlcm, dense=dense)
     raise ValueError(f"unknown size {size}")
 
 
@@ -177,7 +190,7 @@ def evaluate(model, data_dir, L, n_windows, stats):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", choices=["dlcm", "dense"], required=True)
-    ap.add_argument("--size", choices=["7m", "5m", "4m"], default="7m", help="model shape (presets())")
+    ap.add_argument("--size", choices=["7m", "5m", "4m", "c4m", "c5m"], default="7m", help="model shape (presets())")
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int, default=2000)
@@ -188,6 +201,12 @@ def main():
     ap.add_argument("--sigma", type=float, default=0.05)
     ap.add_argument("--aux", type=float, default=0.03, help="global parser loss weight (lambda)")
     ap.add_argument("--warmup", type=int, default=150)
+    ap.add_argument("--train-boundaries", choices=["sample", "threshold"], default="sample",
+                    help="segment starts while training: Bernoulli(sharpen(p)), or p >= threshold as at inference")
+    ap.add_argument("--router-grad", action="store_true",
+                    help="language-model gradient into p (undetached smoothing, straight-through confidence)")
+    ap.add_argument("--ablate", action="store_true",
+                    help="after training, score the validation windows with forced boundaries (ablate.py)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--eval-windows", type=int, default=96)
@@ -251,7 +270,10 @@ def main():
             g["lr"] = g["base_lr"] * lr_mult
         x = stream.batch(args.batch, args.seq)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.fp32):
-            r = model(x[:, :-1], sample=True)
+            if args.model == "dlcm":
+                r = model(x[:, :-1], sample=args.train_boundaries == "sample", router_grad=args.router_grad)
+            else:
+                r = model(x[:, :-1])
             ce = F.cross_entropy(r["logits"].float().flatten(0, 1), x[:, 1:].flatten())
             loss = ce
             aux = None
@@ -283,7 +305,22 @@ def main():
     if stats is not None:
         result["eval"] = evaluate(model, args.data, args.seq, args.eval_windows, stats)
         print(json.dumps(result["eval"], indent=1), flush=True)
+        if args.ablate and args.model == "dlcm":
+            result["ablations"] = ablations(model, args)
+            print(json.dumps(result["ablations"], indent=1), flush=True)
     json.dump(result, open(os.path.join(args.out, "result.json"), "w"), indent=1)
+
+
+def ablations(model, args) -> dict:
+    """Validation loss with boundaries forced (ablate.py) and the backbone's collapse diagnostic."""
+    from ablate import backbone_cosine, matched_modes, validation_ablations
+    model.eval()
+    wins = {d: eval_windows(args.data, d, args.seq, args.eval_windows) for d in DOMAINS}
+    res = validation_ablations(model, wins, ["learned"], args.seed)
+    res.update(validation_ablations(model, wins, matched_modes(res["learned"]["all"]["tokens_per_concept"]), args.seed))
+    res["backbone"] = backbone_cosine(model, torch.cat(list(wins.values())))
+    model.train()
+    return res
 
 
 def eval_only(model, cfg, args):
@@ -301,6 +338,9 @@ def eval_only(model, cfg, args):
                   schedule_steps=args.steps)
     result["eval"] = evaluate(model, args.data, args.seq, args.eval_windows, stats)
     print(json.dumps(result["eval"], indent=1), flush=True)
+    if args.ablate and args.model == "dlcm":
+        result["ablations"] = ablations(model, args)
+        print(json.dumps(result["ablations"], indent=1), flush=True)
     json.dump(result, open(os.path.join(args.out, "result.json"), "w"), indent=1)
 
 
