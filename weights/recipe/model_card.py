@@ -59,6 +59,59 @@ def fmt_table(rows):
     return head + "".join("| " + " | ".join(str(c) for c in r) + " |\n" for r in rows[1:])
 
 
+def training_boundaries(a: dict) -> tuple[str, str]:
+    """How the run drew its training boundaries, in words and as train.py flags."""
+    thr = a.get("train_boundaries", "sample") == "threshold"
+    grad = a.get("router_grad", False)
+    words = ("Boundaries where p >= threshold, as at inference" if thr else "Boundaries sampled from Bernoulli(sharpen(p))")
+    words += ("; the language-model loss reaches the router (straight-through confidence on the cross-attention "
+              "output, smoothing P not detached)" if grad else "; the router is trained by the auxiliary loss alone")
+    flags = (" --train-boundaries threshold" if thr else "") + (" --router-grad" if grad else "") + " --ablate"
+    return words, flags
+
+
+def ablations_section(rd: dict, others: list[dict]) -> str:
+    """Validation loss with boundaries forced elsewhere (ablate.py), per domain, and the backbone's
+    collapse diagnostic; the spread over seed runs of the same recipe is the noise."""
+    ab = rd.get("ablations")
+    if not ab:
+        return ""
+    doms = ("prose", "tech", "code", "all")
+    modes = list(ab.keys() - {"backbone"})
+    modes = ["learned"] + sorted(m for m in modes if m != "learned")
+    rows = [["boundaries"] + [f"{d} (nats/token)" for d in doms] + ["tokens/concept", "vs learned, all"]]
+    for m in modes:
+        r = ab[m]
+        rows.append([f"`{m}`"] + [f"{r[d]['loss']:.3f}" for d in doms] + [f"{r['all']['tokens_per_concept']:.2f}",
+                    "" if m == "learned" else f"{r['all']['loss'] - ab['learned']['all']['loss']:+.3f}"])
+    noise = ""
+    if others:
+        gaps = {}
+        for o in [rd] + others:
+            oa = o["ablations"]
+            for m in oa:
+                if m in ("learned", "backbone"):
+                    continue
+                kind = m.split(":")[0] if m.startswith("random") or m == "none" else ("stride@rate" if m not in ("stride:2", "stride:8") else m)
+                gaps.setdefault(kind, []).append(oa[m]["all"]["loss"] - oa["learned"]["all"]["loss"])
+        learned = [o["ablations"]["learned"]["all"]["loss"] for o in [rd] + others]
+        noise = ("\nSeed noise ({n} runs of the same recipe at the same budget): learned loss {lo:.3f}-{hi:.3f}; "
+                 "penalty of each ablation (min-max): {g}.\n").format(
+            n=len(learned), lo=min(learned), hi=max(learned),
+            g=", ".join(f"{k} {min(v):+.3f} to {max(v):+.3f}" for k, v in sorted(gaps.items())))
+    b = ab["backbone"]
+    return f"""
+### Do the concepts matter? (`ablate.py`, same windows, boundaries forced; everything else as at inference)
+
+{fmt_table(rows)}{noise}
+`none`: only the first token forms a concept, so the backbone contributes one concept per window; `stride:K`
+and `random:RATE` cut concepts at the learned rate without the router. Backbone outputs on these windows
+(learned boundaries, {b['concepts']} concepts): mean cosine to their mean {b['output_cosine_to_mean']:.3f}
+({b['mean_direction_energy']:.1%} of their energy along the mean direction; near 1 would mean the backbone
+says the same thing for every concept).
+"""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model_dir")
@@ -67,6 +120,8 @@ def main():
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
     ap.add_argument("--note", default="", help="a sentence on how the run went (pauses, sharing), added to the card")
     ap.add_argument("--master", default=None, help="the f32 training checkpoint exported (default <dlcm>/checkpoint.pt)")
+    ap.add_argument("--seed-runs", nargs="*", default=[],
+                    help="runs of the same recipe with other seeds (result.json with ablations): their spread is the noise the ablations are read against")
     args = ap.parse_args()
     from tokenizers import Tokenizer
 
@@ -139,6 +194,8 @@ def main():
             lic_lines.append(f"- {info.get('package', info.get('name'))} {info.get('version', '')}: {info.get('license', info.get('licenses', ''))}")
 
     a = rd["args"]
+    boundary_note, recipe_flags = training_boundaries(a)
+    ablation_section = ablations_section(rd, [json.load(open(os.path.join(r, "result.json"))) for r in args.seed_runs])
     import math
     rd.setdefault("schedule_steps", rd["steps"]); rn.setdefault("schedule_steps", rn["steps"])
     stopped_early = rd["steps"] < rd["schedule_steps"]
@@ -177,7 +234,7 @@ briefly trained to be useful for anything else.
   2 vCPUs (one thread each), bf16 autocast, eager (how the machine was shared: below).
 - Optimiser: AdamW (0.9, 0.95), weight decay {a['wd']}, base lr {a['lr']} with decoupled muP groups (token
   width lr/s_token, backbone lr/s_concept), {a['warmup']} warm-up steps, cosine to 10%, grad clip 1.0.
-- Boundaries sampled from Bernoulli(sharpen(p)); global parser loss, lambda = {a['aux']}, R = {cfg.target_r}.
+- {boundary_note}; global parser loss, lambda = {a['aux']}, R = {cfg.target_r}.
 
 ### Data
 
@@ -193,9 +250,8 @@ The dense baseline is a LLaMA of d_model {rn['config']['d_model']} and {rn['conf
 sized to the DLCM's inference FLOPs per token at R = 4 ({dense_fl / 1e6:.2f} M vs {fl4['total'] / 1e6:.2f} M), trained
 on the same token stream for the same steps. Bits per byte use each validation domain's bytes per token.
 
-Realised tokens per concept at inference (threshold 0.5): {ev_d['all']['tokens_per_concept']:.2f} overall
-(training samples boundaries at F close to 1/R = {1 / cfg.target_r:.2f}; see the note below).
-
+Realised tokens per concept at inference (threshold 0.5): {ev_d['all']['tokens_per_concept']:.2f} overall.
+{ablation_section}
 ### Inference FLOPs per token (matrix products)
 
 At the realised {tpc:.2f} tokens per concept: {fl['total'] / 1e6:.2f} MFLOP per token, of which the concept
@@ -222,16 +278,13 @@ and Go syntax) but not meaning: the samples are corpus-flavoured babble. That is
 (two CPU cores, about two hours), not a defect of the recipe; `weights/recipe/README.md` gives the
 command to train longer.
 
-Segmentation note: training samples boundaries from sharpened p, so its rate F tracks 1/R, while
-inference fires only where p >= 0.5. The router's p is not yet bimodal at this length of training,
-so inference draws fewer boundaries than training did (the tokens-per-concept column above).
 
 ## Reproduce
 
 ```sh
 pip install torch tokenizers safetensors numpy
 python3 weights/recipe/data.py
-python3 weights/recipe/train.py --model dlcm  --size {a.get('size', '7m')} --no-compile --steps {rd['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dlcm
+python3 weights/recipe/train.py --model dlcm  --size {a.get('size', '7m')} --no-compile --steps {rd['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1{recipe_flags} --out weights/recipe/runs/dlcm
 python3 weights/recipe/train.py --model dense --size {a.get('size', '7m')} --no-compile --steps {rn['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dense
 NAME={name} SIZE={a.get('size', '7m')} STEPS={rd['schedule_steps']} bash weights/recipe/finalize.sh{finalize_step}   # eval both, export, reference vectors, this card
 ```
