@@ -58,7 +58,7 @@ def presets(size: str = "7m"):
         # As c4m with a wider backbone (d_concept 384): about half of inference FLOPs on concepts.
         dlcm = DLCMConfig(d_token=128, d_concept=384, encoder=S(2, 4, 2, 384), backbone=S(4, 6, 2, 1024),
                           decoder=S(2, 4, 2, 384), cross_ffn_dim=384, d_scan=128)
-        dense = DenseConfig(d_model=128, stack=S(12, 4, 2, 384))
+        dense = DenseConfig(d_model=128, stack=S(13, 4, 2, 384))
         return dict(dlcm=dlcm, dense=dense)
     raise ValueError(f"unknown size {size}")
 
