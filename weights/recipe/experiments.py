@@ -37,6 +37,10 @@ def row(path: str) -> str | None:
     d = lambda k: a[k]["all"]["loss"] - learned["loss"] if k else float("nan")  # noqa: E731
     name = os.path.basename(path.rstrip("/"))
     setting = f"{args['size']}, {args.get('train_boundaries', 'sample')}" + (", router grad" if args.get("router_grad") else "")
+    if args.get("collapse_loss"):
+        setting += f", collapse loss {args['collapse_loss']:g}"
+    if args.get("aux", 0.03) != 0.03:
+        setting += f", aux {args['aux']:g}"
     return (f"| {name} | {setting} | {r['tokens_seen'] / 1e6:.2f}M | {learned['loss']:.3f} | {tpc:.2f} | "
             f"{d('none'):+.3f} | {d(stride):+.3f} ({stride}) | {d(rand):+.3f} | {d('stride:2'):+.3f} | {d('stride:8'):+.3f} | "
             f"{a['backbone']['output_cosine_to_mean']:.3f} | {fl['backbone'] / fl['total']:.0%} |")

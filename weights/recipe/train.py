@@ -205,6 +205,9 @@ def main():
                     help="segment starts while training: Bernoulli(sharpen(p)), or p >= threshold as at inference")
     ap.add_argument("--router-grad", action="store_true",
                     help="language-model gradient into p (undetached smoothing, straight-through confidence)")
+    ap.add_argument("--collapse-loss", type=float, default=0.0,
+                    help="weight of a penalty on the share of the backbone outputs' energy along their batch mean "
+                         "(0 = off): keeps the concept path from settling on one constant vector")
     ap.add_argument("--ablate", action="store_true",
                     help="after training, score the validation windows with forced boundaries (ablate.py)")
     ap.add_argument("--threads", type=int, default=1)
@@ -280,6 +283,8 @@ def main():
             if "p" in r:
                 aux = global_parser_loss(r["p"], r["b"], cfg.target_r)
                 loss = ce + args.aux * aux
+                if args.collapse_loss > 0:
+                    loss = loss + args.collapse_loss * mean_direction_energy(r["z"], r["n_concepts"])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -309,6 +314,17 @@ def main():
             result["ablations"] = ablations(model, args)
             print(json.dumps(result["ablations"], indent=1), flush=True)
     json.dump(result, open(os.path.join(args.out, "result.json"), "w"), indent=1)
+
+
+def mean_direction_energy(z: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    """Share of the backbone outputs' energy along their mean over the batch's concepts:
+    |mean z|^2 / mean |z|^2 (1 when every concept gets the same vector). z [B, M, dc]; n [B] concepts
+    per row (positions past n are padding)."""
+    valid = (torch.arange(z.shape[1], device=z.device)[None, :] < n[:, None]).to(torch.float32)[..., None]
+    zf = z.float() * valid
+    count = valid.sum()
+    mean = zf.sum((0, 1)) / count
+    return mean.pow(2).sum() / (zf.pow(2).sum() / count)
 
 
 def ablations(model, args) -> dict:
