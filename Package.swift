@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DLCMRuntimeTests",
-            dependencies: ["DLCMRuntime", "SafeTensors", "Tokenization"],
+            dependencies: ["DLCMRuntime", "Kernels", "SafeTensors", "Tokenization"],
             exclude: ["Resources"]
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),

@@ -30,7 +30,18 @@ extension DLCMConfig {
 
     /// Bytes of weights a decode step streams when a concept closes with probability 1/tpc
     /// (embedding row excluded), at `bytesPerWeight`.
-    public func weightBytesPerToken(tokensPerConcept: Double, bytesPerWeight: Int) -> Double {
-        flopsPerToken(tokensPerConcept: tokensPerConcept).total / 2 * Double(bytesPerWeight)
+    public func weightBytesPerToken(tokensPerConcept: Double, bytesPerWeight: Double) -> Double {
+        flopsPerToken(tokensPerConcept: tokensPerConcept).total / 2 * bytesPerWeight
+    }
+
+    /// Bytes a matrix weight takes in this checkpoint: 4 or 2, or for a quantized one its code
+    /// plus its share of the block's f16 scale (q8_0 34 bytes per 32 weights, q4_0 18).
+    public var bytesPerWeight: Double {
+        switch dtype {
+        case "float32": return 4
+        case "q8_0": return 34.0 / 32
+        case "q4_0": return 18.0 / 32
+        default: return 2
+        }
     }
 }

@@ -46,7 +46,10 @@ public struct DLCMConfig: Codable, Sendable, Equatable {
     public var maxSeqLen: Int
     public var eotTokenID: Int32
     public var logitScale: Float
+    /// `float32`, `bfloat16`, `float16`, or quantized: `q8_0`, `q4_0` (weights/FORMAT.md).
     public var dtype: String
+    /// Weights per quantization block of a quantized checkpoint (32); absent in float ones.
+    public var quantBlock: Int?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type", formatVersion = "format_version", vocabSize = "vocab_size"
@@ -55,8 +58,14 @@ public struct DLCMConfig: Codable, Sendable, Equatable {
         case crossNHeads = "cross_n_heads", crossFFNDim = "cross_ffn_dim", dScan = "d_scan"
         case ropeTheta = "rope_theta", normEps = "norm_eps", threshold, targetR = "target_r"
         case conceptAttention = "concept_attention", maxSeqLen = "max_seq_len"
-        case eotTokenID = "eot_token_id", logitScale = "logit_scale", dtype
+        case eotTokenID = "eot_token_id", logitScale = "logit_scale", dtype, quantBlock = "quant_block"
     }
+
+    /// The dtypes of quantized checkpoints.
+    public static let quantizedDTypes = ["q8_0", "q4_0"]
+
+    /// Whether `dtype` is a quantized one: every matrix is stored as codes plus block scales.
+    public var isQuantized: Bool { Self.quantizedDTypes.contains(dtype) }
 
     public static func load(from url: URL) throws -> DLCMConfig {
         let data: Data
@@ -107,7 +116,17 @@ public struct DLCMConfig: Codable, Sendable, Equatable {
         try check(maxSeqLen > 0 && maxSeqLen <= 1 << 20, "max_seq_len", "must be in 1...\(1 << 20)")
         try check(eotTokenID >= 0 && Int(eotTokenID) < vocabSize, "eot_token_id", "must be a token id below vocab_size")
         try check(logitScale.isFinite && logitScale > 0, "logit_scale", "must be a positive number")
-        try check(["float32", "bfloat16", "float16"].contains(dtype), "dtype", "must be float32, bfloat16 or float16")
+        try check(["float32", "bfloat16", "float16"].contains(dtype) || isQuantized, "dtype",
+                  "must be float32, bfloat16, float16, q8_0 or q4_0")
+        if isQuantized {
+            // Blocks run along each matrix's input width; these are all the input widths there are.
+            try check(quantBlock == 32, "quant_block", "must be 32 for dtype \(dtype)")
+            for (field, width) in [("d_token", dToken), ("d_concept", dConcept), ("encoder.ffn_dim", encoder.ffnDim),
+                                   ("backbone.ffn_dim", backbone.ffnDim), ("decoder.ffn_dim", decoder.ffnDim),
+                                   ("cross_ffn_dim", crossFFNDim)] {
+                try check(width % 32 == 0, field, "must be a multiple of quant_block 32 for dtype \(dtype), got \(width)")
+            }
+        }
     }
 
     public var crossHeadDim: Int { dToken / crossNHeads }

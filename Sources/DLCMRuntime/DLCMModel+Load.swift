@@ -14,12 +14,7 @@ final class SafeTensorsSource: TensorSource, @unchecked Sendable {
         guard let info = try? file.info(name), let data = try? file.data(name), let base = data.baseAddress ?? (info.byteCount == 0 ? UnsafeRawPointer(bitPattern: 1) : nil) else {
             return nil
         }
-        let type: WeightType = switch info.dtype {
-        case .f32: .f32
-        case .bf16: .bf16
-        case .f16: .f16
-        }
-        return TensorView(type: type, shape: info.shape, data: base)
+        return TensorView(dtype: info.dtype, shape: info.shape, data: base)
     }
 }
 

@@ -57,6 +57,7 @@ public final class DLCMModel {
     ///   - threads: compute threads (1 = the calling thread only).
     ///   - prepack: pack the weight matrices once now (a copy, bf16 pairs for bf16 weights and f32
     ///     otherwise, `packedWeights.bytes`) so batched steps do not repack them on every pass.
+    ///     Quantized (q8_0 / q4_0) matrices are never packed: they stay in the file's bytes.
     public init(config: DLCMConfig, source: TensorSource, threads: Int = ThreadPool.coreCount, prepack: Bool = true) throws {
         try config.validate()
         self.config = config
@@ -206,7 +207,7 @@ public final class DLCMModel {
         let x = lane.x.pointer
         for (i, item) in batch.enumerated() {
             for (j, t) in item.tokens.enumerated() {
-                convertToFloat(x + (firstRow[i] + j) * d, weights.embed.row(Int(t)), type: weights.embed.type, count: d)
+                weights.embed.decodeRow(Int(t), into: x + (firstRow[i] + j) * d)
             }
         }
         lane.encoder.forward(x, rows: rows, groups: batch.enumerated().map {

@@ -1,13 +1,14 @@
 import Kernels
+import SafeTensors
 
 /// A tensor as a weight file holds it: element type, shape, and where its bytes are.
 public struct TensorView: @unchecked Sendable {
-    public let type: WeightType
+    public let dtype: SafeTensorsDType
     public let shape: [Int]
     public let data: UnsafeRawPointer
 
-    public init(type: WeightType, shape: [Int], data: UnsafeRawPointer) {
-        self.type = type; self.shape = shape; self.data = data
+    public init(dtype: SafeTensorsDType, shape: [Int], data: UnsafeRawPointer) {
+        self.dtype = dtype; self.shape = shape; self.data = data
     }
 }
 
@@ -51,19 +52,18 @@ struct DLCMWeights {
     ///   the micro-kernel (a copy held by `packer`; see PackedWeights.swift).
     init(config c: DLCMConfig, source: TensorSource, packer: PackedWeights? = nil) throws {
         var used = Set<String>()
-        let expectedType: WeightType = switch c.dtype {
-        case "bfloat16": .bf16
-        case "float16": .f16
-        default: .f32
-        }
+        let type = Self.weightType(c)
+        // Float checkpoints hold every tensor in `dtype`; quantized ones keep 1-D tensors in f32.
+        let floatType: WeightType = type.isQuantized ? .f32 : type
 
-        func view(_ name: String, _ shape: [Int]) throws -> TensorView {
+        func view(_ name: String, _ shape: [Int], _ dtype: SafeTensorsDType) throws -> TensorView {
             guard let t = source.tensor(named: name) else { throw ModelError.weights("missing tensor '\(name)'") }
             guard t.shape == shape else {
                 throw ModelError.weights("tensor '\(name)' has shape \(t.shape), the config needs \(shape)")
             }
-            guard t.type == expectedType else {
-                throw ModelError.weights("tensor '\(name)' is \(t.type), config.json says dtype \(c.dtype)")
+            guard t.dtype == dtype else {
+                throw ModelError.weights("tensor '\(name)' is \(Self.describe(t.dtype)), config.json says dtype \(c.dtype)"
+                                         + (type.isQuantized ? " (it needs \(dtype.rawValue))" : ""))
             }
             used.insert(name)
             return t
@@ -76,16 +76,23 @@ struct DLCMWeights {
         /// less for more (backbone pass of a decode lane, 3 / 4 rows: 92 / 97 us against 112 /
         /// 139 on matvec).
         func matrix(_ name: String, _ rows: Int, _ cols: Int, lookupOnly: Bool = false, conceptLevel: Bool = false) throws -> WeightMatrix {
-            let t = try view(name, [rows, cols])
-            var w = WeightMatrix(base: t.data, type: t.type, rows: rows, cols: cols)
-            if conceptLevel && t.type == .f16 { w.matvecMaxRows = maxMatvecRows }
+            if type.isQuantized {
+                // NAME.q codes and NAME.scale, read in place: never packed (PackedWeights.pack),
+                // so the model holds about the file's bytes.
+                let q = try view(name + ".q", [rows, type.rowBytes(cols)], type == .q8_0 ? .i8 : .u8)
+                let scale = try view(name + ".scale", [rows, cols / quantBlock], .f16)
+                return WeightMatrix(base: q.data, type: type, rows: rows, cols: cols, scales: scale.data)
+            }
+            let t = try view(name, [rows, cols], Self.dtype(of: type))
+            var w = WeightMatrix(base: t.data, type: type, rows: rows, cols: cols)
+            if conceptLevel && type == .f16 { w.matvecMaxRows = maxMatvecRows }
             guard let packer, !lookupOnly else { return w }
             return packer.pack(w)
         }
         func vector(_ name: String, _ n: Int) throws -> [Float] {
-            let t = try view(name, [n])
+            let t = try view(name, [n], Self.dtype(of: floatType))
             return [Float](unsafeUninitializedCapacity: n) { buf, count in
-                convertToFloat(buf.baseAddress!, t.data, type: t.type, count: n)
+                convertToFloat(buf.baseAddress!, t.data, type: floatType, count: n)
                 count = n
             }
         }
@@ -132,6 +139,36 @@ struct DLCMWeights {
         let unexpected = source.tensorNames.filter { !used.contains($0) }.sorted()
         if let first = unexpected.first {
             throw ModelError.weights("unexpected tensor '\(first)'" + (unexpected.count > 1 ? " (and \(unexpected.count - 1) more)" : ""))
+        }
+    }
+
+    /// How the config's `dtype` stores matrices (the config is validated).
+    static func weightType(_ c: DLCMConfig) -> WeightType {
+        switch c.dtype {
+        case "bfloat16": return .bf16
+        case "float16": return .f16
+        case "q8_0": return .q8_0
+        case "q4_0": return .q4_0
+        default: return .f32
+        }
+    }
+
+    /// The file dtype of a float weight type.
+    static func dtype(of type: WeightType) -> SafeTensorsDType {
+        switch type {
+        case .bf16: return .bf16
+        case .f16: return .f16
+        default: return .f32
+        }
+    }
+
+    /// A file dtype in the words of config.json's `dtype` where there is one ("bf16", "I8").
+    static func describe(_ dtype: SafeTensorsDType) -> String {
+        switch dtype {
+        case .f32: return "f32"
+        case .bf16: return "bf16"
+        case .f16: return "f16"
+        case .i8, .u8: return dtype.rawValue
         }
     }
 }

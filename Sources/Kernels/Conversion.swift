@@ -56,10 +56,12 @@ func loadElement(_ p: UnsafeRawPointer, _ i: Int, _ type: WeightType) -> Float {
     case .f32: return p.loadUnaligned(fromByteOffset: i * 4, as: Float.self)
     case .bf16: return decodeBF16(p.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))
     case .f16: return Float(p.loadUnaligned(fromByteOffset: i * 2, as: Float16.self))
+    case .q8_0, .q4_0: fatalError("a quantized element needs its scale: WeightMatrix.element")
     }
 }
 
-/// Decodes `count` elements of `type` at `src` into f32.
+/// Decodes `count` elements of float `type` at `src` into f32 (quantized rows need their scales
+/// too: `WeightMatrix.decodeRow`).
 /// - Parameters:
 ///   - dst: (count) f32 output.
 ///   - src: (count) elements of `type`, any alignment.
@@ -79,6 +81,8 @@ public func convertToFloat(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafeRawP
             UnsafeMutableRawPointer(dst + i).storeBytes(of: loadF16x16(src + 2 * i), as: SIMD16<Float>.self)
             i += 16
         }
+    case .q8_0, .q4_0:
+        fatalError("quantized rows need their scales: WeightMatrix.decodeRow")
     }
     while i < count {
         dst[i] = loadElement(src, i, type)

@@ -3,7 +3,8 @@
 // M <= 2 (decode) is memory-bound and goes to `matvec`, which reads W in its own type. Larger M
 // uses a 12x32 register-blocked micro-kernel (24 SIMD16 accumulators) that broadcasts X elements
 // against W packed per panel of 32 output columns: at load (PackedWeights.swift: bf16 pairs for
-// bf16 weights, f32 otherwise) or per call (MatmulPacking.swift, f32). M = 3 or 4 takes the packed kernel when W was
+// bf16 weights, f32 otherwise) or per call (MatmulPacking.swift, f32; always for q8_0 / q4_0 W,
+// which is never packed at load). M = 3 or 4 takes the packed kernel when W was
 // packed at load (matvec when it would have to pack per call, or when the matrix says so: see
 // `WeightMatrix.matvecMaxRows`). Work is split over panels of N across the thread pool.
 
@@ -83,6 +84,8 @@ func gemmPanelRange(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
     case .f32: gemmPanels(y, x, w, .f32, m: m, panels: range, accumulate: accumulate)
     case .bf16: gemmPanels(y, x, w, .bf16, m: m, panels: range, accumulate: accumulate)
     case .f16: gemmPanels(y, x, w, .f16, m: m, panels: range, accumulate: accumulate)
+    case .q8_0: gemmPanels(y, x, w, .q8_0, m: m, panels: range, accumulate: accumulate)
+    case .q4_0: gemmPanels(y, x, w, .q4_0, m: m, panels: range, accumulate: accumulate)
     }
 }
 
@@ -102,7 +105,7 @@ func gemmPanels(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w
     case nil:
         break
     }
-    let typed = WeightMatrix(base: w.base, type: type, rows: n, cols: k)
+    let typed = WeightMatrix(base: w.base, type: type, rows: n, cols: k, scales: w.scales)
     // 64 KiB scratch: on the stack when there is room (pool threads have 8 MiB), else malloc'ed.
     withUnsafeTemporaryAllocation(of: Float.self, capacity: kcBlock * panelWidth) { scratch in
         let packed = scratch.baseAddress!

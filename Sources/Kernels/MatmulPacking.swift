@@ -3,7 +3,8 @@
 // The micro-kernel broadcasts one X element and multiplies it by 32 consecutive *output*
 // columns of W, so W (row-major over K) is repacked per call into k-major panels:
 //   packed[k * panelWidth + j] = W[n0 + j, k0 + k]      (kc, panelWidth)
-// decoding bf16 / f16 to f32 on the way, once per panel and reused by every row block of X.
+// decoding bf16 / f16 to f32 on the way (dequantizing q8_0 / q4_0: 16 weights are half a block
+// of a row, one scale), once per panel and reused by every row block of X.
 // The transposition is done 16x16 at a time in registers (4 rounds of unzip).
 
 /// Columns of Y (rows of W) per packed panel: two SIMD16 vectors.
@@ -29,13 +30,15 @@ func transpose16x16(_ r: inout (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIM
     }
 }
 
-/// 16 elements of a W row at element `k`, decoded to f32.
+/// 16 elements of a W row at element `k` (a multiple of 16 for quantized types), decoded to f32.
+/// `scales`: the row's scales at the same start as `row` (quantized types; unused otherwise).
 @inline(__always) @usableFromInline
-func loadWeights16(_ row: UnsafeRawPointer, _ k: Int, _ type: WeightType) -> SIMD16<Float> {
+func loadWeights16(_ row: UnsafeRawPointer, _ k: Int, _ type: WeightType, scales: UnsafeRawPointer) -> SIMD16<Float> {
     switch type {
     case .f32: return loadF32x16(row + 4 * k)
     case .bf16: return loadBF16x16(row + 2 * k)
     case .f16: return loadF16x16(row + 2 * k)
+    case .q8_0, .q4_0: return loadQuantized16(row, scales, k, type)
     }
 }
 
@@ -59,24 +62,33 @@ func packPanel(_ packed: UnsafeMutablePointer<Float>, _ w: WeightMatrix,
         }
         // Rows beyond `valid` re-read the last valid row; their columns are zeroed below.
         @inline(__always) func rowPointer(_ j: Int) -> UnsafeRawPointer {
-            w.row(n0 + j0 + min(j, valid - 1)) + (k0 * type.byteSize)
+            w.row(n0 + j0 + min(j, valid - 1)) + type.rowBytes(k0)
+        }
+        // Quantized types: each row's scales from block k0 / 32 (k0 is a multiple of kcBlock, so
+        // of 32). Float types read none; theirs are a placeholder, never read.
+        @inline(__always) func scalePointer(_ j: Int) -> UnsafeRawPointer {
+            type.isQuantized ? w.scaleRow(n0 + j0 + min(j, valid - 1)) + 2 * (k0 / quantBlock) : w.base
         }
         let p0 = rowPointer(0), p1 = rowPointer(1), p2 = rowPointer(2), p3 = rowPointer(3)
         let p4 = rowPointer(4), p5 = rowPointer(5), p6 = rowPointer(6), p7 = rowPointer(7)
         let p8 = rowPointer(8), p9 = rowPointer(9), p10 = rowPointer(10), p11 = rowPointer(11)
         let p12 = rowPointer(12), p13 = rowPointer(13), p14 = rowPointer(14), p15 = rowPointer(15)
+        let s0 = scalePointer(0), s1 = scalePointer(1), s2 = scalePointer(2), s3 = scalePointer(3)
+        let s4 = scalePointer(4), s5 = scalePointer(5), s6 = scalePointer(6), s7 = scalePointer(7)
+        let s8 = scalePointer(8), s9 = scalePointer(9), s10 = scalePointer(10), s11 = scalePointer(11)
+        let s12 = scalePointer(12), s13 = scalePointer(13), s14 = scalePointer(14), s15 = scalePointer(15)
         var mask = SIMD16<Float>(repeating: 1)
         for j in valid..<16 { mask[j] = 0 }
         var k = 0
         while k + 16 <= kc {
-            var r = (loadWeights16(p0, k, type), loadWeights16(p1, k, type),
-                     loadWeights16(p2, k, type), loadWeights16(p3, k, type),
-                     loadWeights16(p4, k, type), loadWeights16(p5, k, type),
-                     loadWeights16(p6, k, type), loadWeights16(p7, k, type),
-                     loadWeights16(p8, k, type), loadWeights16(p9, k, type),
-                     loadWeights16(p10, k, type), loadWeights16(p11, k, type),
-                     loadWeights16(p12, k, type), loadWeights16(p13, k, type),
-                     loadWeights16(p14, k, type), loadWeights16(p15, k, type))
+            var r = (loadWeights16(p0, k, type, scales: s0), loadWeights16(p1, k, type, scales: s1),
+                     loadWeights16(p2, k, type, scales: s2), loadWeights16(p3, k, type, scales: s3),
+                     loadWeights16(p4, k, type, scales: s4), loadWeights16(p5, k, type, scales: s5),
+                     loadWeights16(p6, k, type, scales: s6), loadWeights16(p7, k, type, scales: s7),
+                     loadWeights16(p8, k, type, scales: s8), loadWeights16(p9, k, type, scales: s9),
+                     loadWeights16(p10, k, type, scales: s10), loadWeights16(p11, k, type, scales: s11),
+                     loadWeights16(p12, k, type, scales: s12), loadWeights16(p13, k, type, scales: s13),
+                     loadWeights16(p14, k, type, scales: s14), loadWeights16(p15, k, type, scales: s15))
             transpose16x16(&r)
             let base = out + 4 * k * panelWidth
             let stride = 4 * panelWidth
@@ -104,11 +116,11 @@ func packPanel(_ packed: UnsafeMutablePointer<Float>, _ w: WeightMatrix,
             (base + 15 * stride).storeBytes(of: r.15, as: SIMD16<Float>.self)
             k += 16
         }
-        // K tail (kc not a multiple of 16): scalar.
+        // K tail (kc not a multiple of 16, so never for quantized types): scalar.
         while k < kc {
             let dst = packed + k * panelWidth + j0
             for j in 0..<16 {
-                dst[j] = j < valid ? loadElement(w.row(n0 + j0 + j), k0 + k, type) : 0
+                dst[j] = j < valid ? w.element(n0 + j0 + j, k0 + k) : 0
             }
             k += 1
         }

@@ -1,8 +1,8 @@
 // Y (+)= X · Wᵀ for a few rows of X (decode): memory-bound on streaming W.
 //
-// Each step reads 16 elements from 4 rows of W (decoded to f32 in registers) and multiplies
-// them with the same 16 elements of every X row, so W is read once for up to 4 rows of X.
-// Split over groups of 4 rows of W across the thread pool.
+// Each step reads 16 elements from 4 rows of W (decoded to f32 in registers; q8_0 / q4_0 rows
+// in QuantizedMatvec.swift) and multiplies them with the same 16 elements of every X row, so W is
+// read once for up to 4 rows of X. Split over groups of 4 rows of W across the thread pool.
 //
 // The 4 rows of a group are contiguous, but read as 4 interleaved short streams the hardware
 // prefetcher barely trains on when rows are short. So for rows up to `matvecPrefetchRowBytes`,
@@ -67,6 +67,14 @@ func matvecGroupRange(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float
     case (.f16, 2): matvecGroups(y, x, w, .f16, m: 2, groups: range, accumulate: accumulate)
     case (.f16, 3): matvecGroups(y, x, w, .f16, m: 3, groups: range, accumulate: accumulate)
     case (.f16, _): matvecGroups(y, x, w, .f16, m: 4, groups: range, accumulate: accumulate)
+    case (.q8_0, 1): quantizedMatvecGroups(y, x, w, .q8_0, m: 1, groups: range, accumulate: accumulate)
+    case (.q8_0, 2): quantizedMatvecGroups(y, x, w, .q8_0, m: 2, groups: range, accumulate: accumulate)
+    case (.q8_0, 3): quantizedMatvecGroups(y, x, w, .q8_0, m: 3, groups: range, accumulate: accumulate)
+    case (.q8_0, _): quantizedMatvecGroups(y, x, w, .q8_0, m: 4, groups: range, accumulate: accumulate)
+    case (.q4_0, 1): quantizedMatvecGroups(y, x, w, .q4_0, m: 1, groups: range, accumulate: accumulate)
+    case (.q4_0, 2): quantizedMatvecGroups(y, x, w, .q4_0, m: 2, groups: range, accumulate: accumulate)
+    case (.q4_0, 3): quantizedMatvecGroups(y, x, w, .q4_0, m: 3, groups: range, accumulate: accumulate)
+    case (.q4_0, _): quantizedMatvecGroups(y, x, w, .q4_0, m: 4, groups: range, accumulate: accumulate)
     }
 }
 
@@ -79,8 +87,8 @@ func horizontalSum(_ v: SIMD16<Float>) -> Float {
     return c[0] + c[1]
 }
 
-/// Rows 4*g ..< 4*g + 4 of Y for each group g (the last group may be partial).
-/// `type` (== w.type) and `m` are constants at each call site, so this specialises.
+/// Rows 4*g ..< 4*g + 4 of Y for each group g (the last group may be partial), float W
+/// (quantized W: QuantizedMatvec.swift). `type` (== w.type) and `m` are constants at each call site, so this specialises.
 @inline(__always)
 func matvecGroups(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                   _ type: WeightType, m: Int, groups: Range<Int>, accumulate: Bool) {
@@ -104,6 +112,7 @@ func matvecGroups(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _
         case .f32: return loadF32x16(p + 4 * i)
         case .bf16: return loadBF16x16(p + 2 * i)
         case .f16: return loadF16x16(p + 2 * i)
+        case .q8_0, .q4_0: fatalError("quantized weights take quantizedMatvecGroups")
         }
     }
     for g in groups {
@@ -120,10 +129,10 @@ func matvecGroups(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _
         var i = 0
         // The next group starts right after this one (rows are contiguous).
         let nextGroup = r0 + 4 * w.rowStride
-        let bytesPerStep = 4 * 16 * type.byteSize
+        let bytesPerStep = 4 * type.rowBytes(16)
         while i + 16 <= k {
             if prefetch {
-                let ahead = nextGroup + i * 4 * type.byteSize
+                let ahead = nextGroup + 4 * type.rowBytes(i)
                 for line in stride(from: 0, to: bytesPerStep, by: 64) { dlcm_prefetch(ahead + line) }
             }
             let w0 = load(r0, i), w1 = load(r1, i), w2 = load(r2, i), w3 = load(r3, i)

@@ -31,9 +31,11 @@ public final class PackedWeights: @unchecked Sendable {
 
     /// `w` with `packed` set to a copy packed here: bf16 pairs for bf16 weights, f32 otherwise.
     /// Matrices of fewer than `panelWidth` rows are packed too (zero-padded); empty ones are
-    /// returned unchanged.
+    /// returned unchanged, and so are quantized ones: their copy would be f32, 4x the bytes of
+    /// q8_0 and 8x q4_0, and a quantized model is chosen for its memory. Their matmuls of 5+ rows
+    /// dequantize the panels they need per call (MatmulPacking.swift), 1-4 rows take `matvec`.
     public func pack(_ w: WeightMatrix) -> WeightMatrix {
-        guard w.rows > 0, w.cols > 0 else { return w }
+        guard w.rows > 0, w.cols > 0, !w.type.isQuantized else { return w }
         let panels = (w.rows + panelWidth - 1) / panelWidth
         let count = panels * w.cols * panelWidth
         let elementBytes = w.type == .bf16 ? 2 : 4

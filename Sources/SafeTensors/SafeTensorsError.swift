@@ -18,7 +18,7 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     case invalidMetadata(reason: String)
     /// A tensor entry lacks a field or has one of the wrong type.
     case invalidEntry(tensor: String, reason: String)
-    /// A dtype other than F32, F16, BF16.
+    /// A dtype other than F32, F16, BF16, I8, U8.
     case unsupportedDType(tensor: String, dtype: String)
     /// data_offsets span a different byte count than shape × dtype size.
     case sizeMismatch(tensor: String, expectedBytes: Int, actualBytes: Int)
@@ -54,7 +54,7 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
         case let .invalidMetadata(reason): return "safetensors __metadata__ is invalid: \(reason)"
         case let .invalidEntry(tensor, reason): return "tensor '\(tensor)': \(reason)"
         case let .unsupportedDType(tensor, dtype):
-            return "tensor '\(tensor)' has dtype \(dtype); only F32, F16 and BF16 are supported"
+            return "tensor '\(tensor)' has dtype \(dtype); only F32, F16, BF16, I8 and U8 are supported"
         case let .sizeMismatch(tensor, expected, actual):
             return "tensor '\(tensor)': shape and dtype need \(expected) bytes but data_offsets span \(actual)"
         case let .offsetsOutOfBounds(tensor, begin, end, size):

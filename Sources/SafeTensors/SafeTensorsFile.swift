@@ -148,5 +148,9 @@ func decodeToFloat(_ source: UnsafeRawBufferPointer, dtype: SafeTensorsDType, in
             let bits = UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
             out[i] = Float(Float16(bitPattern: bits))
         }
+    case .i8:
+        for i in 0..<n { out[i] = Float(src.load(fromByteOffset: i, as: Int8.self)) }
+    case .u8:
+        for i in 0..<n { out[i] = Float(src.load(fromByteOffset: i, as: UInt8.self)) }
     }
 }

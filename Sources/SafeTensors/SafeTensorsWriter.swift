@@ -27,7 +27,8 @@ public struct SafeTensorsWriter {
         entries.append((name, dtype, shape, bytes))
     }
 
-    /// Adds a tensor from f32 values, stored as `dtype` (bf16 rounds to nearest even).
+    /// Adds a tensor from f32 values, stored as `dtype` (bf16 rounds to nearest even; I8 and U8
+    /// take whole values in their range, anything else is an error).
     public mutating func add(_ name: String, shape: [Int], floats: [Float], as dtype: SafeTensorsDType = .f32) throws(SafeTensorsError) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(floats.count * dtype.byteSize)
@@ -36,6 +37,10 @@ public struct SafeTensorsWriter {
             case .f32: withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 }
             case .f16: withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { bytes += $0 }
             case .bf16: withUnsafeBytes(of: bfloat16Bits(v).littleEndian) { bytes += $0 }
+            case .i8, .u8:
+                let byte = dtype == .i8 ? Int8(exactly: v).map { UInt8(bitPattern: $0) } : UInt8(exactly: v)
+                guard let byte else { throw .invalidTensorToWrite(name: name, reason: "\(v) is not a \(dtype.rawValue) value") }
+                bytes.append(byte)
             }
         }
         try add(name, dtype: dtype, shape: shape, bytes: bytes)

@@ -19,6 +19,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Requests per --engine-streams level, shared among its streams (each runs its share one after the other).") var requests = 64
     @Option(name: .long, help: "Prompt for --engine-streams.") var prompt = "The quick brown fox jumps over the lazy dog. "
     @Flag(name: .long, help: "Also time decode with weights packed per call instead of once at load, interleaved with the packed runs, and print the ratio.") var comparePrepack = false
+    @Option(name: .long, help: "Context each sequence holds when decode timing starts: it first reads this many tokens of the bench text (llama-bench -d).") var depth = 32
+    @Option(name: .long, help: "What each decode step feeds: greedy (the model's argmax) or text (the bench text's next token, so the router of a random-weight model sees text, as in prefill).") var decodeInput: DecodeInput = .greedy
+
+    enum DecodeInput: String, ExpressibleByArgument, CaseIterable { case greedy, text }
 
     func run() throws {
         HeapTuning.keepFreedHeap(bytes: HeapTuning.serverBytes)   // as `serve` does
@@ -50,8 +54,14 @@ struct BenchCommand: ParsableCommand {
             return
         }
         let peakGflops = (peakGflopsPerThread ?? FMAPeak.measureGFLOPs()) * Double(threads)
-        let text = String(repeating: "The quick brown fox jumps over the lazy dog. A dictionary defines words; code defines programs. ", count: 64)
-        let corpus = [c.eotTokenID] + bundle.tokenizer.encode(text, parseSpecial: false)
+        guard depth >= 1, depth + 9 <= c.maxSeqLen else {
+            throw ValidationError("--depth must be in 1...\(c.maxSeqLen - 9) (max_seq_len \(c.maxSeqLen))")
+        }
+        let unit = "The quick brown fox jumps over the lazy dog. A dictionary defines words; code defines programs. "
+        // Long enough for the prompt and for every sequence's depth + steps (sequence i starts at token 7i).
+        let needed = max(promptTokens, depth + 7 * ((batch.max() ?? 1) - 1) + steps) + 1
+        let repeats = max(64, needed / max(bundle.tokenizer.encode(unit, parseSpecial: false).count, 1) + 2)
+        let corpus = [c.eotTokenID] + bundle.tokenizer.encode(String(repeating: unit, count: repeats), parseSpecial: false)
         let prompt = Array(corpus.prefix(min(promptTokens, c.maxSeqLen / 2)))
         print("model \(bundle.name): d_token \(c.dToken), d_concept \(c.dConcept), layers \(c.encoder.nLayers)+\(c.backbone.nLayers)+\(c.decoder.nLayers), vocab \(c.vocabSize), \(c.dtype), threads \(threads)")
 
@@ -72,23 +82,26 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "prefill  %4d tokens: %8.0f tok/s  %6.1f GFLOP/s executed at %.2f MFLOP/token (%.0f%% of %.0f peak)  [%.2f tokens/concept]",
                      prompt.count, prefillRate, prefillRate * prefillFlops / 1e9, prefillFlops / 1e6, 100 * prefillRate * prefillFlops / 1e9 / peakGflops, peakGflops, tpc))
 
-        // Decode at each batch size: greedy steps after a short distinct prompt per sequence.
+        // Decode at each batch size: steps after a distinct --depth-token prompt per sequence.
+        print("decode after a \(depth)-token prompt per sequence, feeding \(decodeInput.rawValue) tokens")
         for b in batch {
             let seqs = (0..<b).map { _ in model.newSequence() }
-            let prompts = (0..<b).map { i in Array(corpus[(i * 7)..<(i * 7 + 32)]) }
+            let prompts = (0..<b).map { i in Array(corpus[(i * 7)..<(i * 7 + depth)]) }
             var outs = try model.forward(zip(seqs, prompts).map { BatchItem(sequence: $0, tokens: $1) })
-            let n = min(steps, c.maxSeqLen - 40)
+            let n = min(steps, c.maxSeqLen - depth - 8)
             model.profile = ForwardProfile()
             let t0 = monotonicNanoseconds()
-            for _ in 0..<n {
-                outs = try model.forward(zip(seqs, outs).map { BatchItem(sequence: $0, tokens: [argmax($1.logits[0])]) })
+            for k in 0..<n {
+                outs = try model.forward(seqs.indices.map { i in
+                    BatchItem(sequence: seqs[i], tokens: [decodeInput == .text ? corpus[i * 7 + depth + k] : argmax(outs[i].logits[0])])
+                })
             }
             let s = Double(monotonicNanoseconds() - t0) / 1e9
             let rate = Double(n * b) / s
             let p = model.profile
             let decodeTPC = Double(p.tokens) / Double(max(p.concepts, 1))
             let f = c.flopsPerToken(tokensPerConcept: decodeTPC)
-            let bytesPerStep = c.weightBytesPerToken(tokensPerConcept: decodeTPC, bytesPerWeight: c.dtype == "float32" ? 4 : 2)
+            let bytesPerStep = c.weightBytesPerToken(tokensPerConcept: decodeTPC, bytesPerWeight: c.bytesPerWeight)
             let stages = ForwardProfile.Stage.allCases.map { String(format: "%@ %.0f%%", $0.name, 100 * p.seconds($0) / p.totalSeconds) }.joined(separator: ", ")
             print(String(format: "decode batch %2d: %8.1f tok/s  %.2f ms/step  weights %.1f GB/s (%.0f%% of %.0f DRAM; small models run from cache)  backbone: %.0f%% of time, %.0f%% of FLOPs  [%.2f tokens/concept]",
                          b, rate, 1000 * s / Double(n), bytesPerStep * Double(n) / s / 1e9, 100 * bytesPerStep * Double(n) / s / 1e9 / peakGBs, peakGBs,

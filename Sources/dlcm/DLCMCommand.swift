@@ -5,7 +5,8 @@ struct DLCMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlcm",
         abstract: "Run a Dynamic Large Concept Model on the CPU.",
-        subcommands: [GenerateCommand.self, SegmentCommand.self, EvalCommand.self, BenchCommand.self, ServeCommand.self, LoadCommand.self],
+        subcommands: [GenerateCommand.self, SegmentCommand.self, EvalCommand.self, BenchCommand.self, ServeCommand.self, LoadCommand.self,
+                      QuantizeCommand.self],
         defaultSubcommand: GenerateCommand.self)
 }
 

@@ -12,27 +12,42 @@ func fillRandom(_ p: UnsafeMutablePointer<Float>, _ count: Int, seed: UInt64) {
     }
 }
 
-/// A weight matrix (n, k) of `type` with random values; also an f32 copy for the references.
+/// Bytes of an (n, k) weight matrix of `type` (quantized: codes and scales).
+func weightBytes(n: Int, k: Int, type: WeightType) -> Int {
+    n * type.rowBytes(k) + (type.isQuantized ? n * (k / quantBlock) * 2 : 0)
+}
+
+/// A weight matrix (n, k) of `type` with random values; also an f32 copy for the references
+/// (for quantized types the random values as quantized; k a multiple of 32).
 final class TestWeights {
     let n: Int, k: Int, type: WeightType
     let f32: UnsafeMutablePointer<Float>
     let raw: UnsafeMutableRawPointer
-    var matrix: WeightMatrix { WeightMatrix(base: raw, type: type, rows: n, cols: k) }
+    /// (n, k / 32) f16 scales of quantized types.
+    let scales: UnsafeMutableRawPointer?
+    var matrix: WeightMatrix { WeightMatrix(base: raw, type: type, rows: n, cols: k, scales: scales.map { UnsafeRawPointer($0) }) }
 
     init(n: Int, k: Int, type: WeightType, seed: UInt64 = 7) {
         self.n = n; self.k = k; self.type = type
         f32 = .allocate(capacity: n * k)
         fillRandom(f32, n * k, seed: seed)
-        raw = .allocate(byteCount: n * k * type.byteSize, alignment: 64)
+        raw = .allocate(byteCount: n * type.rowBytes(k), alignment: 64)
+        scales = type.isQuantized ? .allocate(byteCount: n * (k / quantBlock) * 2, alignment: 64) : nil
+        if let scales {
+            precondition(quantize(f32, count: n * k, as: type, codes: raw, scales: scales))
+            dequantize(codes: raw, scales: scales, type: type, count: n * k, into: f32)
+            return
+        }
         for i in 0..<(n * k) {
             switch type {
             case .f32: raw.storeBytes(of: f32[i], toByteOffset: 4 * i, as: Float.self)
             case .bf16: raw.storeBytes(of: UInt16(f32[i].bitPattern >> 16), toByteOffset: 2 * i, as: UInt16.self)
             case .f16: raw.storeBytes(of: Float16(f32[i]), toByteOffset: 2 * i, as: Float16.self)
+            case .q8_0, .q4_0: break
             }
         }
     }
-    deinit { f32.deallocate(); raw.deallocate() }
+    deinit { f32.deallocate(); raw.deallocate(); scales?.deallocate() }
 }
 
 func runBenchmarks(sections: Set<String>) {
@@ -112,8 +127,8 @@ func benchMatvec(pool1: ThreadPool, pool2: ThreadPool) {
     let header = ["K", "N", "type", "M", "hot 1T", "hot 2T", "cold 1T", "cold 2T", "naive 1T"]
     print(header.map { pad($0, 8) }.joined(separator: " "))
     for s in shapes {
-        for type in [WeightType.f32, .bf16, .f16] {
-            let bytes = s.n * s.k * type.byteSize
+        for type in [WeightType.f32, .bf16, .f16, .q8_0, .q4_0] {
+            let bytes = weightBytes(n: s.n, k: s.k, type: type)
             let copies = max(1, (256 << 20) / bytes)
             let ws = (0..<copies).map { TestWeights(n: s.n, k: s.k, type: type, seed: UInt64($0 + 1)) }
             for m in [1, 4] {

@@ -13,10 +13,31 @@ struct SeededRandom {
 
 /// Weights stored as `type` plus their exact f32 values (what the kernel should decode).
 struct EncodedWeights {
+    let type: WeightType
+    /// Elements, or for quantized types their codes.
     let bytes: [UInt8]
+    /// Quantized types: the f16 block scales (empty otherwise).
+    let scales: [UInt8]
     let decoded: [Float]
 
+    /// - Parameter values: for quantized types, whole rows of a width that is a multiple of 32.
     init(_ values: [Float], type: WeightType) {
+        self.type = type
+        if type.isQuantized {
+            var codes = [UInt8](repeating: 0, count: type.rowBytes(values.count))
+            var scales = [UInt8](repeating: 0, count: values.count / quantBlock * 2)
+            var decoded = [Float](repeating: 0, count: values.count)
+            let ok = codes.withUnsafeMutableBytes { c in
+                scales.withUnsafeMutableBytes { s in
+                    let ok = quantize(values, count: values.count, as: type, codes: c.baseAddress!, scales: s.baseAddress!)
+                    dequantize(codes: c.baseAddress!, scales: s.baseAddress!, type: type, count: values.count, into: &decoded)
+                    return ok
+                }
+            }
+            precondition(ok, "values not quantizable")
+            (bytes, self.scales, self.decoded) = (codes, scales, decoded)
+            return
+        }
         var bytes = [UInt8]()
         var decoded = [Float]()
         for v in values {
@@ -32,10 +53,22 @@ struct EncodedWeights {
                 let h = Float16(v)
                 withUnsafeBytes(of: h.bitPattern.littleEndian) { bytes += $0 }
                 decoded.append(Float(h))
+            case .q8_0, .q4_0:
+                break
             }
         }
         self.bytes = bytes
+        self.scales = []
         self.decoded = decoded
+    }
+
+    /// The weights as an (n, k) matrix, valid inside `body`.
+    func withMatrix<R>(n: Int, k: Int, _ body: (WeightMatrix) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes { raw in
+            try scales.withUnsafeBytes { s in
+                try body(WeightMatrix(base: raw.baseAddress!, type: type, rows: n, cols: k, scales: type.isQuantized ? s.baseAddress! : nil))
+            }
+        }
     }
 }
 

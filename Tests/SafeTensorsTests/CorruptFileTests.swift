@@ -103,7 +103,7 @@ let eightBytes = [UInt8](repeating: 0, count: 8)
     }
 
     @Test func unsupportedDTypes() {
-        for dtype in ["F64", "I64", "I8", "U8", "BOOL", "F8_E4M3", "f32", ""] {
+        for dtype in ["F64", "I64", "I16", "U16", "BOOL", "F8_E4M3", "f32", "i8", ""] {
             expectError(.unsupportedDType(tensor: "w", dtype: dtype), image(header: "{" + entry("w", dtype) + "}", data: eightBytes))
         }
     }

@@ -92,9 +92,27 @@ import Glibc
         #expect(throws: SafeTensorsError.self) { try w.add("__metadata__", shape: [1], floats: [1]) }
     }
 
+    @Test func bytesRoundTrip() throws {
+        // The codes of quantized weights: I8 and U8, one byte an element, read back as written.
+        var w = SafeTensorsWriter()
+        try w.add("codes.q", dtype: .i8, shape: [2, 3], bytes: [0x00, 0x7F, 0x81, 0xFF, 0x01, 0x80])
+        try w.add("nibbles.q", shape: [4], floats: [0, 15, 255, 16], as: .u8)
+        try w.add("signed", shape: [3], floats: [-128, 127, -1], as: .i8)
+        #expect(throws: SafeTensorsError.self) { try w.add("x", shape: [1], floats: [128], as: .i8) }
+        #expect(throws: SafeTensorsError.self) { try w.add("y", shape: [1], floats: [0.5], as: .u8) }
+        #expect(throws: SafeTensorsError.self) { try w.add("z", shape: [1], floats: [-1], as: .u8) }
+        let file = try SafeTensorsFile(bytes: w.serialized())
+        #expect(try file.info("codes.q").dtype == .i8)
+        #expect(try file.floats("codes.q") == [0, 127, -127, -1, 1, -128])
+        #expect(try file.info("nibbles.q").dtype == .u8)
+        #expect(try file.floats("nibbles.q") == [0, 15, 255, 16])
+        #expect(Array(try file.data("signed")) == [0x80, 0x7F, 0xFF])
+        #expect(try file.data("codes.q").count == 6)
+    }
+
     @Test func errorsDescribeThemselves() {
         let e = SafeTensorsError.unsupportedDType(tensor: "w", dtype: "F64")
-        #expect(e.description == "tensor 'w' has dtype F64; only F32, F16 and BF16 are supported")
+        #expect(e.description == "tensor 'w' has dtype F64; only F32, F16, BF16, I8 and U8 are supported")
         #expect(SafeTensorsError.namesMismatch(missing: ["a"], unexpected: ["b"]).description
                 == "missing tensors: a; unexpected tensors: b")
     }

@@ -54,13 +54,18 @@ def save_dlcm(model: DLCM, out_dir: str, dtype: torch.dtype = torch.float32, tok
 
 
 def load_dlcm(path: str) -> DLCM:
-    """A directory in the exported format, or a training checkpoint.pt."""
+    """A directory in the exported format, or a training checkpoint.pt. A quantized directory
+    (dtype q8_0 / q4_0) loads as the float DLCM of its dequantized weights (quantize.py)."""
     if path.endswith(".pt"):
         ck = torch.load(path, map_location="cpu")
         model = DLCM(DLCMConfig.from_json(ck["config"]))
         model.load_state_dict(ck["state_dict"])
     else:
-        cfg = DLCMConfig.from_json(json.load(open(os.path.join(path, "config.json"))))
+        cfg_json = json.load(open(os.path.join(path, "config.json")))
+        if cfg_json.get("dtype") in ("q8_0", "q4_0"):
+            from quantize import dequantize
+            return dequantize(path)
+        cfg = DLCMConfig.from_json(cfg_json)
         model = DLCM(cfg)
         sd = {module_name(k): v.float() for k, v in load_file(os.path.join(path, "model.safetensors")).items()}
         model.load_state_dict(sd)

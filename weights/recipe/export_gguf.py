@@ -3,7 +3,7 @@ so the Swift DLCM runtime can be compared with llama.cpp on a model of the same 
 per token (bench/llamacpp_bench.sh).
 
   python3 weights/recipe/export_gguf.py weights/recipe/runs/dense/checkpoint.pt \
-      weights/dlcm-4m-debian/tokenizer.json dense-f32.gguf [--dtype f32|f16|bf16]
+      weights/dlcm-4m-debian/tokenizer.json dense-f32.gguf [--dtype f32|f16|bf16|q8_0|q4_0]
 
 What has to be translated, not just renamed:
 - RoPE. DenseLM rotates the pair (i, i + hd/2) of each head (rotate-half, "NeoX"); llama.cpp's
@@ -17,7 +17,8 @@ What has to be translated, not just renamed:
   merges and the GPT-2 pre-tokenizer regex (the tokenizer.json pre-tokenizer is ByteLevel with
   use_regex, i.e. exactly that regex). <|endoftext|> (id 0) is BOS, EOS and the only control token.
   No BOS is added to prompts: the model was trained on documents joined by <|endoftext|>, and
-  the Swift runtime does not add one either, so both see the same token ids.
+  the Swift runtime does not add one either, so both see the same token ids. A model with a larger
+  vocab_size than the tokenizer (make_bench_models.py) gets unused placeholder tokens up to it.
 """
 from __future__ import annotations
 
@@ -85,14 +86,21 @@ def add_tokenizer(w: gguf.GGUFWriter, tokenizer_json: str, vocab_size: int, eot:
     t = json.load(open(tokenizer_json))
     m = t["model"]
     assert m["type"] == "BPE" and t["pre_tokenizer"]["type"] == "ByteLevel" and t["pre_tokenizer"]["use_regex"]
-    tokens = [None] * vocab_size
+    added = t.get("added_tokens", [])
+    n = max(list(m["vocab"].values()) + [a["id"] for a in added]) + 1
+    assert n <= vocab_size, f"the tokenizer has {n} ids, the model {vocab_size}"
+    tokens = [None] * n
     for piece, i in m["vocab"].items():
         tokens[i] = piece
-    for a in t.get("added_tokens", []):
+    for a in added:
         tokens[a["id"]] = a["content"]
     assert all(x is not None for x in tokens), "vocabulary ids are not dense"
-    special = {a["id"] for a in t.get("added_tokens", []) if a.get("special")}
-    types = [gguf.TokenType.CONTROL if i in special else gguf.TokenType.NORMAL for i in range(vocab_size)]
+    special = {a["id"] for a in added if a.get("special")}
+    types = [gguf.TokenType.CONTROL if i in special else gguf.TokenType.NORMAL for i in range(n)]
+    # A model with more rows than the tokenizer has ids (bench models of a served vocabulary size):
+    # the ids past the tokenizer are placeholders BPE never produces.
+    tokens += [f"<|unused_{i}|>" for i in range(n, vocab_size)]
+    types += [gguf.TokenType.UNUSED] * (vocab_size - n)
     merges = [" ".join(x) if isinstance(x, list) else x for x in m["merges"]]
     w.add_tokenizer_model("gpt2")
     w.add_tokenizer_pre("gpt-2")
@@ -106,7 +114,12 @@ def add_tokenizer(w: gguf.GGUFWriter, tokenizer_json: str, vocab_size: int, eot:
 
 
 FILE_TYPES = {"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16,
-              "bf16": gguf.LlamaFileType.MOSTLY_BF16}
+              "bf16": gguf.LlamaFileType.MOSTLY_BF16, "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
+              "q4_0": gguf.LlamaFileType.MOSTLY_Q4_0}
+# bf16 and the block quantizations, by gguf-py's quantizer. q8_0 / q4_0 quantize every matrix,
+# token_embd and output included (as `llama-quantize --pure` does, and as `dlcm quantize` does).
+QUANT_TYPES = {"bf16": gguf.GGMLQuantizationType.BF16, "q8_0": gguf.GGMLQuantizationType.Q8_0,
+               "q4_0": gguf.GGMLQuantizationType.Q4_0}
 
 
 def write_gguf(model: DenseLM, tokenizer_json: str, path: str, dtype: str = "f32"):
@@ -133,8 +146,8 @@ def write_gguf(model: DenseLM, tokenizer_json: str, path: str, dtype: str = "f32
         elif dtype == "f16":
             w.add_tensor(name, a.astype(np.float16))
         else:
-            q = gguf.quants.quantize(a, gguf.GGMLQuantizationType.BF16)
-            w.add_tensor(name, q, raw_dtype=gguf.GGMLQuantizationType.BF16)
+            q = gguf.quants.quantize(a, QUANT_TYPES[dtype])
+            w.add_tensor(name, q, raw_dtype=QUANT_TYPES[dtype])
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()

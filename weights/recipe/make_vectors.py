@@ -2,12 +2,16 @@
 
   python3 weights/recipe/make_vectors.py tiny                       # tiny random DLCMs, both modes
   python3 weights/recipe/make_vectors.py shipped weights/dlcm-4m-debian
+  python3 weights/recipe/make_vectors.py quant                      # quantized checkpoint fixtures
 
 tiny: Tests/DLCMRuntimeTests/Resources/tiny-{replicated,unique}/ with config.json,
 model.safetensors and vectors.json: per prompt the token ids, per-token p and b, the segment count,
 the logits at every position (full forward), and a greedy continuation produced by step().
 shipped: <model>/reference-vectors.json: a few prompts with logits at a few positions, p and b,
 greedy continuation, and tokenizer cases (text -> ids -> text).
+quant: Tests/DLCMRuntimeTests/Resources/tiny-quant/ (an f32 tiny DLCM whose matrix widths are
+multiples of 32, tiny.tiny_quant_config), its quantize.py copies tiny-quant-q8_0/ and
+tiny-quant-q4_0/, and those dequantized back to f32 checkpoints (tiny-quant-q8_0-dequantized/, ...).
 
 Boundary decisions and greedy choices are only testable when they do not hinge on rounding: every
 prompt kept has |p - threshold| >= MARGIN at every token and a top-2 logit gap >= MARGIN at every
@@ -149,6 +153,22 @@ def eval_vectors():
     json.dump(dict(documents=[ids for _, ids, _ in docs], cases=cases), open(os.path.join(d, "eval-vectors.json"), "w"))
 
 
+def quant():
+    """Fixtures of the quantized format (weights/FORMAT.md): the Swift converter must write the
+    bytes quantize.py wrote here, and a quantized model must compute what its dequantized f32
+    checkpoint computes."""
+    from quantize import quantize_dir, save_dequantized
+    from tiny import tiny_quant_config
+    res = os.path.join(ROOT, "Tests", "DLCMRuntimeTests", "Resources")
+    base = os.path.join(res, "tiny-quant")
+    save_dlcm(tiny_model(seed=12, config=tiny_quant_config()), base)
+    for qtype in ("q8_0", "q4_0"):
+        q = f"{base}-{qtype}"
+        before, after = quantize_dir(base, q, qtype)
+        save_dequantized(q, q + "-dequantized")
+        print(qtype, before, "->", after, "bytes")
+
+
 def windows_of(ids, ctx):
     from ablate import windows
     return windows(ids, ctx)
@@ -159,5 +179,7 @@ if __name__ == "__main__":
         tiny()
     elif sys.argv[1] == "eval":
         eval_vectors()
+    elif sys.argv[1] == "quant":
+        quant()
     else:
         shipped(sys.argv[2])

@@ -75,3 +75,25 @@ def test_gguf_file_holds_llama_tensors_and_vocabulary(tmp_path):
     np.testing.assert_array_equal(t["blk.0.ffn_gate.weight"], sd["stack.layers.0.ffn.w1.weight"].numpy())
     np.testing.assert_array_equal(t["blk.0.ffn_up.weight"], sd["stack.layers.0.ffn.w3.weight"].numpy())
     np.testing.assert_array_equal(t["blk.0.ffn_down.weight"], sd["stack.layers.0.ffn.w2.weight"].numpy())
+
+
+@pytest.mark.parametrize("dtype", ["q8_0", "q4_0"])
+def test_quantized_gguf_with_a_vocabulary_padded_past_the_tokenizer(tmp_path, dtype):
+    torch.manual_seed(2)
+    cfg = DenseConfig(vocab_size=8192 + 40, d_model=64, d_base=64, stack=StackConfig(1, 4, 2, 96))
+    model = DenseLM(cfg).eval()
+    path = str(tmp_path / f"dense-{dtype}.gguf")
+    write_gguf(model, TOKENIZER, path, dtype)
+    r = gguf.GGUFReader(path)
+    field = {k: f.contents() for k, f in r.fields.items()}
+    tokens, types = field["tokenizer.ggml.tokens"], field["tokenizer.ggml.token_type"]
+    assert len(tokens) == len(types) == 8232 and len(set(tokens)) == 8232
+    assert tokens[8191] != "<|unused_8191|>" and tokens[8192] == "<|unused_8192|>"
+    assert types[8191] == gguf.TokenType.NORMAL and set(types[8192:]) == {gguf.TokenType.UNUSED}
+    qtype = getattr(gguf.GGMLQuantizationType, dtype.upper())
+    t = {x.name: x for x in r.tensors}
+    assert t["blk.0.ffn_down.weight"].tensor_type == qtype and t["token_embd.weight"].tensor_type == qtype
+    assert t["blk.0.attn_norm.weight"].tensor_type == gguf.GGMLQuantizationType.F32
+    w = model.state_dict()["stack.layers.0.ffn.w2.weight"].numpy()
+    back = gguf.quants.dequantize(np.asarray(t["blk.0.ffn_down.weight"].data), qtype).reshape(w.shape)
+    assert np.abs(back - w).max() <= (0.01 if dtype == "q8_0" else 0.2) * np.abs(w).max()
