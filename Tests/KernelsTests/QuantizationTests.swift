@@ -129,13 +129,7 @@ import Testing
             let x = random.array(m * k)
             let w = EncodedWeights(random.array(n * k), type: type)
             let initial = random.array(m * n)
-            var (expected, magnitude) = referenceMatmul(x: x, w: w.decoded, m: m, n: n, k: k)
-            if accumulate {
-                for i in expected.indices {
-                    expected[i] += Double(initial[i])
-                    magnitude[i] += abs(Double(initial[i]))
-                }
-            }
+            let (expected, magnitude) = referenceMatmul(x: x, w: w.decoded, m: m, n: n, k: k, adding: accumulate ? initial : nil)
             for pool in Self.pools {
                 var y = accumulate ? initial : [Float](repeating: .nan, count: m * n)
                 w.withMatrix(n: n, k: k) { matmul(&y, x, $0, m: m, accumulate: accumulate, pool: pool) }

@@ -100,3 +100,15 @@ func maxRelativeError(_ a: [Float], _ b: [Double], scale: [Double]) -> (Double, 
     }
     return (worst, at)
 }
+
+/// `referenceMatmul`, plus `initial` added to the result and its magnitude when accumulating.
+func referenceMatmul(x: [Float], w: [Float], m: Int, n: Int, k: Int, adding initial: [Float]?) -> (y: [Double], magnitude: [Double]) {
+    var (expected, magnitude) = referenceMatmul(x: x, w: w, m: m, n: n, k: k)
+    if let initial {
+        for i in expected.indices {
+            expected[i] += Double(initial[i])
+            magnitude[i] += abs(Double(initial[i]))
+        }
+    }
+    return (expected, magnitude)
+}
