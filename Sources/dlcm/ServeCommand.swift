@@ -124,7 +124,9 @@ struct ServeCommand: ParsableCommand {
         let logger = Logger(label: "dlcm.serve")
         api.logger = Logger(label: "dlcm.server")
 
+        let loadStart = DispatchTime.now().uptimeNanoseconds
         let bundle = try ModelBundle(directory: URL(fileURLWithPath: modelPath), threads: threads)
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
         let engine = Engine(bundle: bundle, configuration: engineConfiguration)
         try engine.start()
         let server = APIServer(engine: engine, configuration: api, http: http)
@@ -136,6 +138,8 @@ struct ServeCommand: ParsableCommand {
         logger.info("started", metadata: [
             "model": .string(server.modelName), "address": .string("\(scheme)://\(http.host):\(server.port)"),
             "context": .stringConvertible(bundle.model.config.maxSeqLen), "threads": .stringConvertible(threads),
+            "load_seconds": .string(String(format: "%.2f", loadSeconds)), "dtype": .string(bundle.model.config.dtype),
+            "packed_mb": .string(String(format: "%.1f", Double(bundle.model.packedWeights?.bytes ?? 0) / 1e6)),
             "max_batch": .stringConvertible(engineConfiguration.maxRunning), "cpus": .string(pinning), "compute_nice": .string(computeNice), "api_keys": .stringConvertible(api.apiKeys.count),
             "open_endpoints": .string(api.openEndpoints.sorted().joined(separator: ",")), "cors": .string(describe(api.cors)),
             "log_level": .string(log.level.rawValue), "log_prompts": .stringConvertible(log.prompts),
