@@ -7,8 +7,9 @@ bin=.build/release/dlcm
 # With fewer threads than CPUs the server keeps its compute threads on the first ones and its
 # event loop on the rest (--pin-threads); the client goes there too, as if it ran elsewhere.
 # With as many, each compute thread gets a CPU and the loop shares the last one; the client goes
-# there too (measured: even at 16 streams, +6% median at 1 stream; session 6: 0.93 median ratio
-# at 16 streams there, against 0.91 on the engine's CPU and 0.84 unpinned).
+# there too, which measured best on 2-vCPU AMD EPYCs with 2 threads: +6% median at 1 stream on a
+# Zen 4, and at 16 streams on a Zen 5 an HTTP/in-process median ratio of 0.93 with the client
+# beside the loop, against 0.91 with it on the engine's CPU and 0.84 unpinned.
 client=()
 if command -v taskset >/dev/null && [ "$threads" -le "$(nproc)" ] && [ "$(nproc)" -ge 2 ]; then
     if [ "$threads" -lt "$(nproc)" ]; then client=(taskset -c "$threads-$(($(nproc) - 1))"); else client=(taskset -c "$(($(nproc) - 1))"); fi

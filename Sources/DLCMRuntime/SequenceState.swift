@@ -1,4 +1,4 @@
-/// Everything the model remembers about one sequence between passes (model document §9):
+/// Everything the model remembers about one sequence between passes (docs/model.md §9):
 /// the three stacks' KV caches, the router's previous q, the open segment, the smoothed-concept
 /// state and the cross-attention K/V of every completed concept. Owned by one model; used only
 /// on the thread that calls the model.

@@ -96,7 +96,7 @@ public final class Server: Sendable {
 }
 
 /// The thread entry point is created in a plain function: a closure formed in main-actor code
-/// and handed to pthread_create crashes the new thread in Swift 6 (see platform notes).
+/// and handed to pthread_create crashes the new thread when built with Swift 6 on Linux.
 private func startLoopThread(_ loop: EventLoop) throws -> pthread_t {
     let context = Unmanaged.passRetained(loop).toOpaque()
     var thread = pthread_t()

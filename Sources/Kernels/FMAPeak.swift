@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The FMA throughput one thread of this machine reaches: the "peak" that `kernel-bench` and
+/// The FMA throughput one thread of the machine it runs on reaches: the "peak" that `kernel-bench` and
 /// `dlcm bench` report matmul speeds against (118 GFLOP/s on a CPU with one 512-bit FMA a cycle,
 /// 243 on one with two; it already includes the clock the core actually runs at).
 public enum FMAPeak {

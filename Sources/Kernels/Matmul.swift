@@ -8,10 +8,10 @@
 // packed at load (matvec when it would have to pack per call, or when the matrix says so: see
 // `WeightMatrix.matvecMaxRows`). Work is split over panels of N across the thread pool.
 
-/// Most rows of X that go to `matvec` when W is packed. Measured per call on this machine, one
-/// thread, bf16 W: for 3-4 rows the packed kernel is 1.2-2.3x faster with W in cache (the LM head
-/// 8192x128 at 4 rows: 78 vs 177 us) and within 10% from DRAM; for 1-2 rows matvec is as fast or
-/// faster, and up to 2x from DRAM (it reads half the bytes).
+/// Most rows of X that go to `matvec` when W is packed. Measured per call on a 2-vCPU AMD EPYC
+/// (Zen 4), one thread, bf16 W: for 3-4 rows the packed kernel is 1.2-2.3x faster with W in cache
+/// (the LM head 8192x128 at 4 rows: 78 vs 177 us) and within 10% from DRAM; for 1-2 rows matvec
+/// is as fast or faster, and up to 2x from DRAM (it reads half the bytes).
 public let packedMinRows = 3
 
 /// Rows of X per micro-kernel call.

@@ -43,12 +43,14 @@ public final class ThreadPool: @unchecked Sendable {
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var threads: [pthread_t] = []
 
-    /// Spin iterations (each a `pause`, 25 ns measured here) before a worker sleeps: ~200 us, longer
-    /// than the serial stretches of a decode step, so the worker is awake for the next split (with
-    /// 2000, ~50 us, a 16-sequence step woke it ~9 times; 1-stream engine median +12% with 8000).
+    /// Spin iterations (each a `pause`, 25 ns on a 2-vCPU AMD EPYC, Zen 4) before a worker
+    /// sleeps: ~200 us, longer than the serial stretches of a decode step, so the worker is awake
+    /// for the next split (with 2000, ~50 us, a 16-sequence step woke it ~9 times; 1-stream engine
+    /// median +12% with 8000).
     private static let spinIterations = 8000
     /// Spin iterations (~10 us) before a waiting worker starts giving way: after them, one look in
-    /// four is a `sched_yield` (~0.5 us here with nothing else to run, counted as 20 iterations).
+    /// four is a `sched_yield` (~0.5 us on a 2-vCPU AMD EPYC, Zen 5, with nothing else to run,
+    /// counted as 20 iterations).
     /// A spinning thread holds its CPU, and a thread that shares it (the server's event loop, a
     /// client on the same machine) waits to be switched in; a yield lets it run in time the worker
     /// would spin away. Measured over HTTP, 16 streams (alternating servers, 30 rounds):

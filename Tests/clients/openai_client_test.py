@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The server against a client nobody here wrote: the official `openai` package.
+"""The server against an independent client: the official `openai` Python package (OpenAI SDK).
 
   python3 Tests/clients/openai_client_test.py                 # starts `dlcm serve` on the fixture
   python3 Tests/clients/openai_client_test.py --url http://127.0.0.1:8080/v1

@@ -1,5 +1,5 @@
 """Write and read the checkpoint format the Swift runtime serves (weights/FORMAT.md):
-config.json + model.safetensors (+ tokenizer.json), tensor names as in the model document §10.
+config.json + model.safetensors (+ tokenizer.json), tensor names as in docs/model.md §10.
 
   python3 weights/recipe/export.py weights/recipe/runs/dlcm/checkpoint.pt weights/dlcm-4m-debian [--dtype bfloat16]
 

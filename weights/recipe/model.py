@@ -1,8 +1,8 @@
 """Reference DLCM (Dynamic Large Concept Model) and a dense LLaMA baseline, in PyTorch.
 
 This file is the single source of truth for what the Swift runtime computes; weights/FORMAT.md
-describes the same thing in prose. Every equation follows shared/design/dlcm-model.md; the sections
-referenced below (§N) are that document's.
+describes the same thing in prose. Every equation follows docs/model.md, the model specification,
+whose sections the references below (docs/model.md §N) cite.
 
 Shapes use B = batch, L = tokens, M = concepts (segments), d = width, H = heads, hd = head dim.
 """
@@ -45,7 +45,7 @@ class DLCMConfig:
     norm_eps: float = 1e-5
     threshold: float = 0.5       # boundary fires when p >= threshold (inference)
     target_r: float = 4.0        # target tokens per concept (global parser)
-    concept_attention: str = "replicated"   # or "unique" (§6)
+    concept_attention: str = "replicated"   # or "unique" (docs/model.md §6)
     max_seq_len: int = 1024
     eot_token_id: int = 0        # <|endoftext|>: document separator, used as BOS and EOS
 
@@ -214,7 +214,7 @@ class Stack(nn.Module):
 # --------------------------------------------------------------------------------------------
 
 def sharpen(p: torch.Tensor) -> torch.Tensor:
-    """ConceptMoE's sharpening for training-time Bernoulli sampling (§2)."""
+    """ConceptMoE's sharpening for training-time Bernoulli sampling (docs/model.md §2)."""
     return torch.where(p > 0.5, p.clamp_min(1e-12) ** (1 / 6), 1 - (1 - p).clamp_min(1e-12) ** (1 / 6))
 
 
@@ -227,8 +227,8 @@ def global_parser_loss(p: torch.Tensor, b: torch.Tensor, target_r: float) -> tor
 
 
 class CrossAttention(nn.Module):
-    """Psi (§6): tokens attend completed concepts (index 0 = the null concept), QK-norm, then an
-    FFN, both residual."""
+    """Psi (docs/model.md §6): tokens attend completed concepts (index 0 = the null concept),
+    QK-norm, then an FFN, both residual."""
 
     def __init__(self, cfg: DLCMConfig):
         super().__init__()
@@ -277,7 +277,7 @@ class DLCM(nn.Module):
         self.decoder = Stack(d, cfg.decoder, cfg.rope_theta, cfg.norm_eps)
         self.lm_head = nn.Linear(d, cfg.vocab_size, bias=False)
 
-    # ---- router (§2) -------------------------------------------------------------------------
+    # ---- router (docs/model.md §2) -----------------------------------------------------------
     def boundary_probs(self, h):
         """h [B, L, d] -> p [B, L] in fp32, p[:, 0] = 1."""
         q = self.router_wq(h).float()
@@ -321,14 +321,14 @@ class DLCM(nn.Module):
             tpos = torch.arange(L, device=dev).expand(B, L)
             start = torch.zeros(B, M, dtype=torch.long, device=dev).scatter_add_(1, seg, tpos * b)
 
-        # Pooling (§3): mean of each segment's h, projected up.
+        # Pooling (docs/model.md §3): mean of each segment's h, projected up.
         sums = torch.zeros(B, M, h.shape[-1], device=dev, dtype=h.dtype)
         sums = sums.scatter_add(1, seg[..., None].expand_as(h), h)
         c = self.pool_up(sums / counts.clamp_min(1)[..., None].to(h.dtype))  # [B, M, dc]
         z = self.backbone(c)                                                # [B, M, dc]
 
-        # Smoothing (§5): z~_k = P_k z_k + (1 - P_k) z~_{k-1}, P from the segment's first token;
-        # z~_0 = z_0. Closed form: z~_k = sum_{i<=k} P_i prod_{i<j<=k} (1 - P_j) z_i.
+        # Smoothing (docs/model.md §5): z~_k = P_k z_k + (1 - P_k) z~_{k-1}, P from the segment's
+        # first token; z~_0 = z_0. Closed form: z~_k = sum_{i<=k} P_i prod_{i<j<=k} (1 - P_j) z_i.
         with torch.set_grad_enabled(router_grad and torch.is_grad_enabled()):
             pp = p if router_grad else p.detach()
             P = torch.zeros(B, M, device=dev).scatter_add(1, seg, pp * b)
@@ -341,8 +341,8 @@ class DLCM(nn.Module):
             W = torch.where(causal, P[:, None, :] * diff.clamp_max(0).exp(), torch.zeros((), device=dev))
         zs = torch.bmm(W, z.float()).to(z.dtype)                            # [B, M, dc]
 
-        # Cross-attention (§4, §6): token t in segment s sees concept indices 0..s, where index 0 is
-        # the null concept and index k >= 1 is z~ of segment k-1.
+        # Cross-attention (docs/model.md §4, §6): token t in segment s sees concept indices 0..s,
+        # where index 0 is the null concept and index k >= 1 is z~ of segment k-1.
         concepts = torch.cat([self.concept_null.to(zs.dtype).expand(B, 1, -1), zs], 1)  # [B, M+1, dc]
         k, v = self.cross.project_concepts(concepts)                       # [B, nh, M+1, hd]
         with torch.no_grad():
@@ -376,7 +376,7 @@ class DLCM(nn.Module):
         logits = self.lm_head(y) * cfg.logit_scale
         return dict(logits=logits, p=p, b=b, n_concepts=n_seg, z=z)
 
-    # ---- incremental generation (§9) ---------------------------------------------------------
+    # ---- incremental generation (docs/model.md §9) -------------------------------------------
     def new_state(self) -> "DLCMState":
         return DLCMState(self)
 

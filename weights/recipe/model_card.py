@@ -202,13 +202,13 @@ def main():
     frac = rd["steps"] / rd["schedule_steps"]
     lr_left = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac))
     stop_note = (f" Both runs were stopped at step {rd['steps']} of a {rd['schedule_steps']}-step cosine schedule "
-                 f"(learning rate still {lr_left:.2f} of its peak) when the session's time ran out, and are "
+                 f"(learning rate still {lr_left:.2f} of its peak) when the time set aside for training ran out, and are "
                  f"compared at that step." if stopped_early else "")
     finalize_step = f" {rd['steps']}" if stopped_early else ""
     card = f"""# {name}: a small DLCM trained on Debian's documentation, dictionaries and source code
 
 A Dynamic Large Concept Model (arXiv 2512.24617) in the format of `weights/FORMAT.md`, trained from
-scratch on this project's 2-core CPU by `weights/recipe/`. It exists so that the server has a real
+scratch on two CPU cores by `weights/recipe/`. It exists so that the server has a real
 model to serve and the runtime a real checkpoint to be checked against; it is far too small and too
 briefly trained to be useful for anything else.
 
@@ -231,7 +231,7 @@ briefly trained to be useful for anything else.
   Debian packages (below); each model saw **{rd['tokens_seen']:,} tokens** ({rd['steps']} steps of {a['batch']} x {a['seq']}),
   {rd['tokens_seen'] / rd['non_embedding_params']:.1f} tokens per non-embedding parameter.{stop_note}
 - Time: DLCM {rd['train_seconds'] / 60:.0f} min, dense baseline {rn['train_seconds'] / 60:.0f} min, run side by side on the
-  2 vCPUs (one thread each), bf16 autocast, eager (how the machine was shared: below).
+  2 vCPUs (one thread each), bf16 autocast, eager (how the cores were shared: below).
 - Optimiser: AdamW (0.9, 0.95), weight decay {a['wd']}, base lr {a['lr']} with decoupled muP groups (token
   width lr/s_token, backbone lr/s_concept), {a['warmup']} warm-up steps, cosine to 10%, grad clip 1.0.
 - {boundary_note}; global parser loss, lambda = {a['aux']}, R = {cfg.target_r}.

@@ -3,11 +3,12 @@
   python3 weights/recipe/train.py --model dlcm  --steps 2400 --out weights/recipe/runs/dlcm
   python3 weights/recipe/train.py --model dense --steps 2400 --out weights/recipe/runs/dense
 
-Decoupled muP (§7 of the model document): hidden matrices of the token-width modules (encoder,
+Decoupled muP (docs/model.md §7): hidden matrices of the token-width modules (encoder,
 router, cross-attention, decoder) get lr eta / s_token and init std sigma / sqrt(s_token); the
 backbone's (and the pooling up-projection's) get eta / s_concept and sigma / sqrt(s_concept);
 embeddings, norms, the null concept and the LM head use the base rate. AdamW epsilon is divided by
-the group's s. bf16 autocast and torch.compile on the CPU (about 4x fp32 here).
+the group's s. bf16 autocast and torch.compile on the CPU (about 4x fp32 on a 2-vCPU AMD EPYC,
+Zen 4).
 """
 from __future__ import annotations
 

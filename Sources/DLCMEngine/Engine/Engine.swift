@@ -33,8 +33,9 @@ public struct EngineConfiguration: Sendable {
 }
 
 /// Continuous batching over one model on one dedicated thread (never the Swift cooperative pool:
-/// it is two threads wide here). Each step runs ONE batched forward with a token of every decoding
-/// sequence plus prompt chunks (prefillChunk tokens at most); requests join and leave between steps.
+/// it has one thread per CPU, two on a 2-vCPU host). Each step runs ONE batched forward with a
+/// token of every decoding sequence plus prompt chunks (prefillChunk tokens at most); requests
+/// join and leave between steps.
 ///
 ///     let engine = Engine(bundle: bundle, configuration: .init())
 ///     try engine.start()
@@ -172,7 +173,7 @@ extension Engine {
 }
 
 /// The entry point is a plain function: a closure formed in main-actor code and handed to
-/// pthread_create crashes the new thread in Swift 6 (platform notes).
+/// pthread_create crashes the new thread when built with Swift 6 on Linux.
 private func startEngineThread(_ engine: Engine) throws -> pthread_t {
     let context = Unmanaged.passRetained(engine).toOpaque()
     var thread = pthread_t()
