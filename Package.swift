@@ -34,8 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        // `pause` for spin loops (no Swift spelling for it).
-        .target(name: "CKernelSupport"),
+        // `pause` for spin loops (no Swift spelling for it), thread affinity, and the int8 (AVX512-VNNI) quantized dot products, which need intrinsics: compiled for
+        // the same CPU as the Swift kernels, and optimised in debug builds too.
+        .target(name: "CKernelSupport", cSettings: [.unsafeFlags(["-march=\(targetCPU)", "-O2"])]),
         .target(
             name: "Kernels",
             dependencies: ["CKernelSupport"],

@@ -59,13 +59,16 @@ public final class DLCMModel {
     ///     otherwise, `packedWeights.bytes`) so batched steps do not repack them on every pass.
     ///     Quantized (q8_0 / q4_0) matrices are never packed: they stay in the file's bytes. Only
     ///     models of at most `packAtLoadMaxBytes` of tensors are packed (see there).
-    public init(config: DLCMConfig, source: TensorSource, threads: Int = ThreadPool.coreCount, prepack: Bool = true) throws {
+    ///   - quantizedProducts: how decode multiplies q8_0 / q4_0 matrices: int8 dot products where
+    ///     the CPU has them, or exactly as the dequantized f32 weights would (QuantizedDot.swift).
+    public init(config: DLCMConfig, source: TensorSource, threads: Int = ThreadPool.coreCount, prepack: Bool = true,
+                quantizedProducts: QuantizedProducts = .preferred) throws {
         try config.validate()
         self.config = config
         self.source = source
         let packer = prepack && Self.tensorBytes(source) <= Self.packAtLoadMaxBytes ? PackedWeights() : nil
         packedWeights = packer
-        let weights = try DLCMWeights(config: config, source: source, packer: packer)
+        let weights = try DLCMWeights(config: config, source: source, packer: packer, quantizedProducts: quantizedProducts)
         self.weights = weights
         pool = threads > 1 ? ThreadPool(threadCount: threads) : nil
         lanes = (0..<max(1, threads)).map { _ in ForwardLane(config: config, weights: weights) }
@@ -111,11 +114,11 @@ public final class DLCMModel {
     public var scratchBytes: Int { lanes.reduce(0) { $0 + $1.bytes } }
 
     /// Fewest rows a lane gets when a batch is split (below it, one pass with the threads
-    /// splitting each matrix is faster). Measured in the serving engine, 2 threads, bf16 pairs
-    /// (session 7, alternating runs): lanes of 3-6 rows against one split pass, 6 streams
-    /// +13%, 8 streams +14-44%, 12 streams +2-13%; lanes of 2 rows (4 streams, `matvec` on each
-    /// thread streaming every weight) 0.76x. (8 was right for the f32 packed copy on the older
-    /// CPU.)
+    /// splitting each matrix is faster). Measured in the serving engine on a 2-vCPU AMD EPYC
+    /// (Zen 5), 2 threads, bf16 pairs, alternating runs: lanes of 3-6 rows against one split
+    /// pass, 6 streams +13%, 8 streams +14-44%, 12 streams +2-13%; lanes of 2 rows (4 streams,
+    /// `matvec` on each thread streaming every weight) 0.76x. (With the f32 packed copy on a
+    /// 2-vCPU AMD EPYC Zen 4, one 512-bit FMA a cycle, 8 rows was the better floor.)
     static let minLaneRows = 3
 
     /// Advances every item's sequence by its tokens in one batched pass.
@@ -307,7 +310,7 @@ public final class DLCMModel {
             for (ci, nc) in newConcepts.enumerated() {
                 let s = sequence(nc)
                 let z = concepts.pointer + ci * dc
-                // z~_0 = z_0; later concepts blend with the previous smoothed one (§5).
+                // z~_0 = z_0; later concepts blend with the previous smoothed one (docs/model.md §5).
                 s.zPrev.withUnsafeMutableBufferPointer { zp in
                     if nc.slot == 0 {
                         zp.baseAddress!.update(from: z, count: dc)

@@ -50,7 +50,9 @@ struct DLCMWeights {
 
     /// - Parameter packer: when given, every matrix that goes through matmul is also packed for
     ///   the micro-kernel (a copy held by `packer`; see PackedWeights.swift).
-    init(config c: DLCMConfig, source: TensorSource, packer: PackedWeights? = nil) throws {
+    /// - Parameter quantizedProducts: how matvec multiplies quantized matrices (QuantizedDot.swift).
+    init(config c: DLCMConfig, source: TensorSource, packer: PackedWeights? = nil,
+         quantizedProducts: QuantizedProducts = .preferred) throws {
         var used = Set<String>()
         let type = Self.weightType(c)
         // Float checkpoints hold every tensor in `dtype`; quantized ones keep 1-D tensors in f32.
@@ -81,7 +83,9 @@ struct DLCMWeights {
                 // so the model holds about the file's bytes.
                 let q = try view(name + ".q", [rows, type.rowBytes(cols)], type == .q8_0 ? .i8 : .u8)
                 let scale = try view(name + ".scale", [rows, cols / quantBlock], .f16)
-                return WeightMatrix(base: q.data, type: type, rows: rows, cols: cols, scales: scale.data)
+                var w = WeightMatrix(base: q.data, type: type, rows: rows, cols: cols, scales: scale.data)
+                w.quantizedProducts = quantizedProducts
+                return w
             }
             let t = try view(name, [rows, cols], Self.dtype(of: type))
             var w = WeightMatrix(base: t.data, type: type, rows: rows, cols: cols)

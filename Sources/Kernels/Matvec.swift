@@ -7,9 +7,10 @@
 // The 4 rows of a group are contiguous, but read as 4 interleaved short streams the hardware
 // prefetcher barely trains on when rows are short. So for rows up to `matvecPrefetchRowBytes`,
 // while a group is processed the next group's bytes are prefetched in step (each step prefetches
-// as many bytes as it reads). Measured side by side on this machine, from DRAM (K=384..768):
-// f32 13 -> 23 GB/s, bf16 8 -> 25 GB/s; with longer rows the hardware does well by itself and
-// the extra instructions cost up to a third of the cache-resident speed, so they are skipped.
+// as many bytes as it reads). Measured side by side on a 2-vCPU AMD EPYC (Zen 4), from DRAM
+// (K=384..768): f32 13 -> 23 GB/s, bf16 8 -> 25 GB/s; with longer rows the hardware does well by
+// itself and the extra instructions cost up to a third of the cache-resident speed, so they are
+// skipped.
 
 import CKernelSupport
 
@@ -40,11 +41,13 @@ public func matvec(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
     precondition(m >= 0 && m <= maxMatvecRows, "matvec handles 1...\(maxMatvecRows) rows, got \(m)")
     guard m > 0, w.rows > 0 else { return }
     let groups = (w.rows + 3) / 4
-    let run: (Range<Int>) -> Void = { range in matvecGroupRange(y, x, w, m: m, groups: range, accumulate: accumulate) }
     let bytes = w.rows * w.rowStride
-    if let pool, pool.threadCount > 1, bytes >= 2 * matvecMinBytesPerThread {
-        let bytesPerGroup = max(1, 4 * w.rowStride)
-        pool.parallelFor(groups, grain: max(1, matvecMinBytesPerThread / bytesPerGroup / 4), run)
+    let split = pool.map { $0.threadCount > 1 } == true && bytes >= 2 * matvecMinBytesPerThread
+    let grain = max(1, matvecMinBytesPerThread / max(1, 4 * w.rowStride) / 4)
+    if int8Matvec(y, x, w, m: m, accumulate: accumulate, pool: split ? pool : nil, grain: split ? grain : 0) { return }
+    let run: (Range<Int>) -> Void = { range in matvecGroupRange(y, x, w, m: m, groups: range, accumulate: accumulate) }
+    if split, let pool {
+        pool.parallelFor(groups, grain: grain, run)
     } else {
         run(0..<groups)
     }

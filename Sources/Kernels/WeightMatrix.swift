@@ -73,6 +73,8 @@ public struct WeightMatrix: @unchecked Sendable {
     /// are read once per step and are rarely in cache then, when its packed copy is wider than
     /// its own type (a DLCM's concept-level matrices of f16 weights, packed as f32).
     public var matvecMaxRows = packedMinRows - 1
+    /// Quantized types: how `matvec` multiplies them (QuantizedDot.swift).
+    public var quantizedProducts = QuantizedProducts.preferred
 
     /// - Parameter scales: required for quantized types (whose `cols` must be a multiple of
     ///   `quantBlock`), absent for float types.

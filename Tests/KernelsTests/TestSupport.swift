@@ -63,10 +63,13 @@ struct EncodedWeights {
     }
 
     /// The weights as an (n, k) matrix, valid inside `body`.
-    func withMatrix<R>(n: Int, k: Int, _ body: (WeightMatrix) throws -> R) rethrows -> R {
+    /// `products`: how matvec multiplies it if quantized (exact unless a test says otherwise).
+    func withMatrix<R>(n: Int, k: Int, products: QuantizedProducts = .exact, _ body: (WeightMatrix) throws -> R) rethrows -> R {
         try bytes.withUnsafeBytes { raw in
             try scales.withUnsafeBytes { s in
-                try body(WeightMatrix(base: raw.baseAddress!, type: type, rows: n, cols: k, scales: type.isQuantized ? s.baseAddress! : nil))
+                var w = WeightMatrix(base: raw.baseAddress!, type: type, rows: n, cols: k, scales: type.isQuantized ? s.baseAddress! : nil)
+                w.quantizedProducts = products
+                return try body(w)
             }
         }
     }

@@ -37,4 +37,31 @@ int dlcm_keep_freed_heap(unsigned long bytes);
 /// it); 0 on success, else an errno value.
 int dlcm_name_thread(unsigned long thread, const char *name);
 
+
+#include <stddef.h>
+
+// Int8 dot products for q8_0 / q4_0 weights (QuantizedDot.c).
+#define DLCM_QDOT_Q8_0 0
+#define DLCM_QDOT_Q4_0 1
+
+/// 1 where this build has the AVX512-VNNI kernels (compiled for a CPU with AVX512 BW, VL, VNNI).
+int dlcm_qdot_available(void);
+
+/// Whether rows of width `k` can take the kernels (a whole number of 64-weight pairs of blocks).
+int dlcm_qdot_supports(int k);
+
+/// Bytes of scratch one X row takes once prepared.
+size_t dlcm_qdot_row_bytes(int k);
+
+/// Quantizes `m` rows of X (m, k) f32 to int8 per block of 32, in the order the `type`
+/// (DLCM_QDOT_Q8_0 / _Q4_0) kernel reads: scratch holds m * dlcm_qdot_row_bytes(k) bytes.
+void dlcm_qdot_prepare(const float *x, int m, int k, int type, void *scratch);
+
+/// Y (+)= X · Wᵀ for rows 4g ..< 4g + 4 of W (the last group may be partial), g in
+/// [groupBegin, groupEnd): y (m, n) f32; xs from dlcm_qdot_prepare; W's codes and f16 scales
+/// row by row, `rowStride` / `scaleRowStride` bytes apart.
+void dlcm_qdot_matvec(float *y, int n, const void *xs, int m, int k, int type,
+                      const void *codes, size_t rowStride, const void *scales, size_t scaleRowStride,
+                      int groupBegin, int groupEnd, int accumulate);
+
 #endif
