@@ -77,7 +77,7 @@ let package = Package(
         // A pthread-mutex-guarded value (TSan sees through pthread mutexes; see Locked.swift).
         .target(name: "Locking"),
         // Joins text and model: per-request generation (sampling, streaming text, stop strings).
-        .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Tokenization", "Locking"]),
+        .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Kernels", "Tokenization", "Locking"]),
         // The OpenAI-compatible JSON API: routes, request parsing, SSE, metrics. Only the JSON/route
         // layer: HTTP transport in HTTPServer, scheduling in DLCMEngine.
         .target(name: "DLCMServer", dependencies: [

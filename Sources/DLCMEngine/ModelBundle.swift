@@ -1,5 +1,6 @@
 import Foundation
 import DLCMRuntime
+import Kernels
 import Tokenization
 
 /// A checkpoint directory loaded: the model and its tokenizer, checked against each other.
@@ -10,9 +11,10 @@ public final class ModelBundle: @unchecked Sendable {
     /// The directory's last path component, used as the API's model id.
     public var name: String { directory.standardizedFileURL.lastPathComponent }
 
-    public init(directory: URL, threads: Int, prepack: Bool = true) throws {
+    /// - Parameter quantizedProducts: how decode multiplies q8_0 / q4_0 weights (DLCMModel.init).
+    public init(directory: URL, threads: Int, prepack: Bool = true, quantizedProducts: QuantizedProducts = .preferred) throws {
         self.directory = directory
-        model = try DLCMModel.load(directory: directory, threads: threads, prepack: prepack)
+        model = try DLCMModel.load(directory: directory, threads: threads, prepack: prepack, quantizedProducts: quantizedProducts)
         do {
             tokenizer = try Tokenizer(contentsOf: directory.appendingPathComponent("tokenizer.json"))
         } catch {

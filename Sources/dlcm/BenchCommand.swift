@@ -27,7 +27,8 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         HeapTuning.keepFreedHeap(bytes: HeapTuning.serverBytes)   // as `serve` does
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: threads)
+        let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: threads,
+                                     quantizedProducts: try options.products())
         let model = bundle.model, c = model.config
         if !engineStreams.isEmpty {
             let engine = Engine(bundle: bundle, configuration: EngineConfiguration(maxRunning: 16, maxWaiting: 64))
@@ -110,7 +111,8 @@ struct BenchCommand: ParsableCommand {
         }
         if comparePrepack {
             // Interleaved A/B rounds so both see the same machine (noisy when shared): best of 3 each.
-            let unpacked = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: threads, prepack: false).model
+            let unpacked = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: threads, prepack: false,
+                                           quantizedProducts: try options.products()).model
             print(String(format: "packed weights: %.1f MB held beside the mapped file", Double(model.packedWeights?.bytes ?? 0) / 1e6))
             for b in batch {
                 var best = (packed: 0.0, perCall: 0.0)

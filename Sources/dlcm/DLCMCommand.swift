@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kernels
 
 @main
 struct DLCMCommand: ParsableCommand {
@@ -19,4 +20,12 @@ struct ModelOptions: ParsableArguments {
 
     @Option(name: .long, help: "Compute threads (default: all cores).")
     var threads: Int?
+
+    @Option(name: .long, help: "How decode multiplies q8_0 / q4_0 weights: int8 (X rounded to int8 per block of 32, AVX512-VNNI dot products; the default where the CPU has them) or exact (the dequantized weights times f32 X). serve: env DLCM_QUANTIZED_PRODUCTS.")
+    var quantizedProducts: String?
+
+    /// `--quantized-products` (or, for serve, its variable), checked.
+    func products(_ settings: Settings = Settings(environment: [:])) throws -> QuantizedProducts {
+        try settings.choice(quantizedProducts, "QUANTIZED_PRODUCTS", QuantizedProducts.preferred, QuantizedProducts.allCases)
+    }
 }

@@ -29,7 +29,8 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let rule = try BoundaryRule(parsing: boundaries)
-        let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                    quantizedProducts: try options.products())
         var rng = SplitMix64(seed: seed)
         var rows = [(file: String, bytes: Int, score: PerplexityScore)]()
         for file in files {

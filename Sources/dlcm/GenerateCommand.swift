@@ -18,7 +18,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Stop string (repeatable).") var stop: [String] = []
 
     func run() throws {
-        let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                    quantizedProducts: try options.products())
         let model = bundle.model
         var params = GenerationParameters()
         params.maxTokens = maxTokens

@@ -25,7 +25,13 @@ final class TestWeights {
     let raw: UnsafeMutableRawPointer
     /// (n, k / 32) f16 scales of quantized types.
     let scales: UnsafeMutableRawPointer?
-    var matrix: WeightMatrix { WeightMatrix(base: raw, type: type, rows: n, cols: k, scales: scales.map { UnsafeRawPointer($0) }) }
+    var matrix: WeightMatrix { matrix(.preferred) }
+    /// The matrix, multiplied by matvec with `products` if quantized.
+    func matrix(_ products: QuantizedProducts) -> WeightMatrix {
+        var w = WeightMatrix(base: raw, type: type, rows: n, cols: k, scales: scales.map { UnsafeRawPointer($0) })
+        w.quantizedProducts = products
+        return w
+    }
 
     init(n: Int, k: Int, type: WeightType, seed: UInt64 = 7) {
         self.n = n; self.k = k; self.type = type
@@ -124,10 +130,13 @@ func benchMatvec(pool1: ThreadPool, pool2: ThreadPool) {
     let shapes: [(k: Int, n: Int)] = [(384, 1152), (384, 1536), (1536, 384), (768, 3072), (3072, 768), (4096, 8192)]
     print("\nmatvec (decode) Y(M,N) = X(M,K)·Wᵀ, GB/s of weights streamed (bytes(W) / best time)")
     print("hot: the same W every call (cache-resident when small); cold: cycling over copies of W totalling >= 256 MiB (from DRAM)")
+    print("quantized types: /x the exact products (f32), /i8 the int8 dot products (QuantizedDot.swift)\(QuantizedProducts.int8Available ? "" : ", not in this build")")
     let header = ["K", "N", "type", "M", "hot 1T", "hot 2T", "cold 1T", "cold 2T", "naive 1T"]
     print(header.map { pad($0, 8) }.joined(separator: " "))
+    let kinds: [(WeightType, QuantizedProducts)] = [(.f32, .exact), (.bf16, .exact), (.f16, .exact),
+                                                    (.q8_0, .exact), (.q8_0, .int8), (.q4_0, .exact), (.q4_0, .int8)]
     for s in shapes {
-        for type in [WeightType.f32, .bf16, .f16, .q8_0, .q4_0] {
+        for (type, products) in kinds {
             let bytes = weightBytes(n: s.n, k: s.k, type: type)
             let copies = max(1, (256 << 20) / bytes)
             let ws = (0..<copies).map { TestWeights(n: s.n, k: s.k, type: type, seed: UInt64($0 + 1)) }
@@ -136,16 +145,18 @@ func benchMatvec(pool1: ThreadPool, pool2: ThreadPool) {
                 let y = UnsafeMutablePointer<Float>.allocate(capacity: m * s.n)
                 defer { x.deallocate(); y.deallocate() }
                 fillRandom(x, m * s.k, seed: 5)
-                var row = ["\(s.k)", "\(s.n)", "\(type)", "\(m)"]
+                let label = type.isQuantized ? "\(type)/\(products == .int8 ? "i8" : "x")" : "\(type)"
+                var row = ["\(s.k)", "\(s.n)", label, "\(m)"]
+                let mats = ws.map { $0.matrix(products) }
                 for pool in [pool1, pool2] {
-                    let t = bestTime(budget: 0.2) { matvec(y, x, ws[0].matrix, m: m, pool: pool) }
+                    let t = bestTime(budget: 0.2) { matvec(y, x, mats[0], m: m, pool: pool) }
                     row.append(fmt(Double(bytes) / t / 1e9))
                 }
                 for pool in [pool1, pool2] {
                     var next = 0
                     let t = bestTime(budget: 0.3) {
                         for _ in 0..<4 {
-                            matvec(y, x, ws[next].matrix, m: m, pool: pool)
+                            matvec(y, x, mats[next], m: m, pool: pool)
                             next = (next + 1) % copies
                         }
                     }
