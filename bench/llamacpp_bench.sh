@@ -10,8 +10,8 @@
 #   THREADS="1 2"     thread counts          ROUNDS=4     alternating rounds (best of each is kept)
 #   DTYPES="f32 f16 bf16"  GGUF weight types for llama.cpp (f32 is the like-for-like comparison:
 #                          the DLCM weights are f32)
-#   DENSE_CKPT        dense training checkpoint (default weights/recipe/runs/dense/checkpoint.pt,
-#                     else weights/recipe/runs/prev/dense/checkpoint.pt)
+#   DENSE_CKPT        the dense baseline: the shipped weights/dense-5m-debian (default), or a
+#                     training checkpoint.pt
 #   MODEL             DLCM model directory (default weights/dlcm-4m-debian)
 #   LLAMA_DIR         where llama.cpp is fetched and built (default ../llamacpp-build)
 #   PEAK_GFLOPS       f32 GFLOP/s of one thread (default 118: one 512-bit FMA per cycle, measured)
@@ -25,16 +25,16 @@ cd "$ROOT"
 THREADS=${THREADS:-"1 2"}
 ROUNDS=${ROUNDS:-4}
 DTYPES=${DTYPES:-"f32 f16 bf16"}
-MODEL=${MODEL:-weights/dlcm-4m-debian}
+MODEL=${MODEL:-weights/dlcm-10m-debian}
 LLAMA_DIR=${LLAMA_DIR:-$ROOT/../llamacpp-build}
 PEAK_GFLOPS=${PEAK_GFLOPS:-118}
 PEAK_GBS=${PEAK_GBS:-40}
 if [ -z "${DENSE_CKPT:-}" ]; then
-    for c in weights/recipe/runs/dense/checkpoint.pt weights/recipe/runs/prev/dense/checkpoint.pt; do
-        [ -f "$c" ] && DENSE_CKPT=$c && break
+    for c in weights/dense-5m-debian weights/recipe/runs/dense/checkpoint.pt; do
+        [ -e "$c" ] && DENSE_CKPT=$c && break
     done
 fi
-[ -f "${DENSE_CKPT:-}" ] || { echo "no dense checkpoint: set DENSE_CKPT (train.py --model dense)" >&2; exit 1; }
+[ -e "${DENSE_CKPT:-}" ] || { echo "no dense baseline: set DENSE_CKPT (a directory from export_dense.py, or train.py --model dense's checkpoint.pt)" >&2; exit 1; }
 
 echo "== building dlcm (release) and llama.cpp" >&2
 swift build -c release --product dlcm >&2

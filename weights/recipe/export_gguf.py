@@ -33,21 +33,8 @@ import torch
 import gguf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import DenseConfig, DenseLM, StackConfig  # noqa: E402
-
-
-def load_dense(path: str) -> DenseLM:
-    ck = torch.load(path, map_location="cpu")
-    c = dict(ck["config"])
-    assert c.get("model_type") == "dense", f"{path} is not a dense checkpoint: {c.get('model_type')}"
-    cfg = DenseConfig(vocab_size=c["vocab_size"], d_model=c["d_model"], d_base=c["d_base"],
-                      stack=StackConfig(**c["stack"]), rope_theta=c["rope_theta"],
-                      norm_eps=c["norm_eps"], max_seq_len=c["max_seq_len"],
-                      eot_token_id=c["eot_token_id"])
-    model = DenseLM(cfg)
-    model.load_state_dict(ck["state_dict"])
-    model.eval()
-    return model
+from export_dense import load_dense  # noqa: E402
+from model import DenseLM  # noqa: E402
 
 
 def rotate_half_to_interleaved(w: torch.Tensor, n_heads: int) -> torch.Tensor:
@@ -156,7 +143,7 @@ def write_gguf(model: DenseLM, tokenizer_json: str, path: str, dtype: str = "f32
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("checkpoint", help="a dense training checkpoint.pt (train.py save())")
+    ap.add_argument("checkpoint", help="a dense training checkpoint.pt (train.py save()) or a directory from export_dense.py")
     ap.add_argument("tokenizer", help="tokenizer.json (Hugging Face byte-level BPE)")
     ap.add_argument("out", help="the .gguf file to write")
     ap.add_argument("--dtype", choices=sorted(FILE_TYPES), default="f32")

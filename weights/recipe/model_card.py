@@ -66,7 +66,12 @@ def training_boundaries(a: dict) -> tuple[str, str]:
     words = ("Boundaries where p >= threshold, as at inference" if thr else "Boundaries sampled from Bernoulli(sharpen(p))")
     words += ("; the language-model loss reaches the router (straight-through confidence on the cross-attention "
               "output, smoothing P not detached)" if grad else "; the router is trained by the auxiliary loss alone")
-    flags = (" --train-boundaries threshold" if thr else "") + (" --router-grad" if grad else "") + " --ablate"
+    col = a.get("collapse_loss")
+    if col:
+        words += (f"; a collapse penalty (weight {col}) on the share of the backbone outputs' energy along their mean keeps them "
+                  "from converging to one vector (docs/model.md §8)")
+    flags = ((" --train-boundaries threshold" if thr else "") + (" --router-grad" if grad else "")
+             + (f" --collapse-loss {col}" if col else "") + " --ablate")
     return words, flags
 
 
@@ -120,6 +125,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(HERE, "data"))
     ap.add_argument("--note", default="", help="a sentence on how the run went (pauses, sharing), added to the card")
     ap.add_argument("--master", default=None, help="the f32 training checkpoint exported (default <dlcm>/checkpoint.pt)")
+    ap.add_argument("--dense-name", default="dense-baseline", help="the directory the dense baseline was exported to (weights/<name>)")
     ap.add_argument("--seed-runs", nargs="*", default=[],
                     help="runs of the same recipe with other seeds (result.json with ablations): their spread is the noise the ablations are read against")
     args = ap.parse_args()
@@ -284,11 +290,14 @@ command to train longer.
 ```sh
 pip install torch tokenizers safetensors numpy
 python3 weights/recipe/data.py
-python3 weights/recipe/train.py --model dlcm  --size {a.get('size', '7m')} --no-compile --steps {rd['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1{recipe_flags} --out weights/recipe/runs/dlcm
-python3 weights/recipe/train.py --model dense --size {a.get('size', '7m')} --no-compile --steps {rn['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --out weights/recipe/runs/dense
-NAME={name} SIZE={a.get('size', '7m')} STEPS={rd['schedule_steps']} bash weights/recipe/finalize.sh{finalize_step}   # eval both, export, reference vectors, this card
+python3 weights/recipe/train.py --model dlcm  --size {a.get('size', '7m')} --no-compile --steps {rd['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --seed {a['seed']}{recipe_flags} --out weights/recipe/runs/dlcm
+python3 weights/recipe/train.py --model dense --size {a.get('size', '7m')} --no-compile --steps {rn['schedule_steps']} --warmup {a['warmup']} --batch {a['batch']} --seq {a['seq']} --threads 1 --seed {a['seed']} --out weights/recipe/runs/dense
+NAME={name} DENSE_NAME={args.dense_name} SIZE={a.get('size', '7m')} STEPS={rd['schedule_steps']} bash weights/recipe/finalize.sh{finalize_step}   # eval both, export both, reference vectors, this card
 ```
-The two runs were trained side by side with the same seed, so they read the same token stream.
+The two runs were trained side by side with the same seed, so they read the same token stream. The
+dense baseline ships beside this model as `weights/{args.dense_name}` (config.json + model.safetensors,
+`export_dense.py`), so the comparison, and the llama.cpp one (`bench/llamacpp_bench.sh`), can be re-run
+without training.
 """
     open(os.path.join(args.model_dir, "README.md"), "w").write(card)
     print(card)
