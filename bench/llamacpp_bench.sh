@@ -12,7 +12,7 @@
 #                          the DLCM weights are f32)
 #   DENSE_CKPT        the dense baseline: the shipped weights/dense-5m-debian (default), or a
 #                     training checkpoint.pt
-#   MODEL             DLCM model directory (default weights/dlcm-4m-debian)
+#   MODEL             DLCM model directory (default weights/dlcm-10m-debian)
 #   LLAMA_DIR         where llama.cpp is fetched and built (default ../llamacpp-build)
 #   PEAK_GFLOPS       f32 GFLOP/s of one thread (default 118: one 512-bit FMA per cycle, measured)
 #   PEAK_GBS          DRAM bandwidth GB/s (default 40)

@@ -10,7 +10,7 @@
 #   bench/serve_bench.sh [model dir] [max tokens] [rounds]    (release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:-weights/dlcm-4m-debian}
+model=${1:-weights/dlcm-10m-debian}
 tokens=${2:-128}
 rounds=${3:-5}
 requests=${REQUESTS:-256}

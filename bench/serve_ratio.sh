@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 streams=${1:-16}
 rounds=${2:-40}
 requests=${3:-$(( streams >= 16 ? streams * 8 : streams * 16 ))}
-model=${4:-weights/dlcm-4m-debian}
+model=${4:-weights/dlcm-10m-debian}
 threads=${DLCM_THREADS:-$(nproc)}
 source bench/serve_common.sh   # $bin, $client, a server at $url
 echo "$streams streams, $rounds rounds of $requests requests of 128 tokens each side, $threads threads${client:+, client: ${client[*]}}"

@@ -1,7 +1,7 @@
 """Side-by-side speed of the recipe's PyTorch model and the Swift runtime on the same checkpoint,
 same prompt, same thread count, in one run; prints the ratios.
 
-  python3 bench/torch_vs_swift.py --model weights/dlcm-4m-debian --threads 1
+  python3 bench/torch_vs_swift.py --model weights/dlcm-10m-debian --threads 1
 
 PyTorch runs eager in fp32 (the reference `step()` with its caches for decode, one parallel
 forward for prefill); Swift runs `dlcm bench` (release build, -Ounchecked, -target-cpu native).
@@ -23,7 +23,7 @@ from tokenizers import Tokenizer  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default=os.path.join(ROOT, "weights", "dlcm-4m-debian"))
+    ap.add_argument("--model", default=os.path.join(ROOT, "weights", "dlcm-10m-debian"))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--prompt-tokens", type=int, default=256)
     ap.add_argument("--steps", type=int, default=128)

@@ -114,7 +114,7 @@ if [ -x "$BIN" ]; then
     # Run stage: start it as the ENTRYPOINT does, configured by the image's ENV names.
     port=$("${PY:-python3}" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     : >"$scratch/serve.log"
-    DLCM_PORT=$port DLCM_MODEL=$ROOT/weights/dlcm-4m-debian DLCM_THREADS=1 DLCM_DRAIN_TIMEOUT=10 \
+    DLCM_PORT=$port DLCM_MODEL=$ROOT/weights/dlcm-10m-debian DLCM_THREADS=1 DLCM_DRAIN_TIMEOUT=10 \
         "$BIN" serve --host 0.0.0.0 >"$scratch/serve.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 300); do grep -q 'on http://' "$scratch/serve.log" && break; sleep 0.1; done

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release/dlcm}
-MODEL=${2:-weights/dlcm-4m-debian}
+MODEL=${2:-weights/dlcm-10m-debian}
 THREADS=${THREADS:-2}
 MAX_BATCH=${MAX_BATCH:-16}
 MAX_QUEUE=${MAX_QUEUE:-64}

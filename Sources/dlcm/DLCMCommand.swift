@@ -13,7 +13,7 @@ struct DLCMCommand: ParsableCommand {
 
 struct ModelOptions: ParsableArguments {
     /// The shipped checkpoint, relative to the repository root.
-    static let shippedModel = "weights/dlcm-4m-debian"
+    static let shippedModel = "weights/dlcm-10m-debian"
 
     @Option(name: .long, help: "Checkpoint directory (config.json, model.safetensors, tokenizer.json).")
     var model = ModelOptions.shippedModel

@@ -3,7 +3,7 @@ import Testing
 import Tokenization
 @testable import DLCMRuntime
 
-/// The shipped checkpoint (weights/dlcm-4m-debian) against vectors its recipe wrote with the
+/// The shipped checkpoint (weights/dlcm-10m-debian) against vectors its recipe wrote with the
 /// PyTorch reference: logits at a few positions, every p and b, the greedy continuation, and the
 /// tokenizer on text -> ids -> text.
 @Suite struct ShippedModelTests {
@@ -31,7 +31,7 @@ import Tokenization
 
     static let directory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("weights/dlcm-4m-debian")
+        .appendingPathComponent("weights/dlcm-10m-debian")
 
     static func vectors() throws -> Vectors {
         try JSONDecoder().decode(Vectors.self, from: Data(contentsOf: directory.appendingPathComponent("reference-vectors.json")))

@@ -74,7 +74,7 @@ def dlcm_results(raw: str):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("raw")
-    ap.add_argument("--model", default="weights/dlcm-4m-debian")
+    ap.add_argument("--model", default="weights/dlcm-10m-debian")
     ap.add_argument("--dense-checkpoint", required=True)
     ap.add_argument("--peak-gflops", type=float, default=118, help="per thread")
     ap.add_argument("--peak-gbs", type=float, default=40)

@@ -11,7 +11,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = os.path.join(ROOT, "Tests/DLCMServerTests/Resources/tiny-served")
-SHIPPED = os.path.join(ROOT, "weights/dlcm-4m-debian")
+SHIPPED = os.path.join(ROOT, "weights/dlcm-10m-debian")
 
 
 def add_server_args(ap, model=TINY):

@@ -2,7 +2,7 @@
 
 The same measurement as `dlcm eval` in the Swift CLI, on the reference model:
 
-  python3 weights/recipe/ablate.py --model weights/dlcm-4m-debian --boundaries stride:4 FILE...
+  python3 weights/recipe/ablate.py --model weights/dlcm-10m-debian --boundaries stride:4 FILE...
   python3 weights/recipe/ablate.py --model weights/recipe/runs/dlcm --val   # every mode, per domain
 
 Boundary modes (only where concepts start changes; p, the smoothing and the caches run as usual):

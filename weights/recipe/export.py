@@ -1,7 +1,7 @@
 """Write and read the checkpoint format the Swift runtime serves (weights/FORMAT.md):
 config.json + model.safetensors (+ tokenizer.json), tensor names as in docs/model.md §10.
 
-  python3 weights/recipe/export.py weights/recipe/runs/dlcm/checkpoint.pt weights/dlcm-4m-debian [--dtype bfloat16]
+  python3 weights/recipe/export.py weights/recipe/runs/dlcm/checkpoint.pt weights/dlcm-10m-debian [--dtype bfloat16]
 
 The shipped model is bfloat16: training already ran its matrix products in bf16 autocast, and
 decode at batch 1 streams every weight once per token, so half the bytes is about twice the

@@ -3,7 +3,7 @@ so the Swift DLCM runtime can be compared with llama.cpp on a model of the same 
 per token (bench/llamacpp_bench.sh).
 
   python3 weights/recipe/export_gguf.py weights/recipe/runs/dense/checkpoint.pt \
-      weights/dlcm-4m-debian/tokenizer.json dense-f32.gguf [--dtype f32|f16|bf16|q8_0|q4_0]
+      weights/dlcm-10m-debian/tokenizer.json dense-f32.gguf [--dtype f32|f16|bf16|q8_0|q4_0]
 
 What has to be translated, not just renamed:
 - RoPE. DenseLM rotates the pair (i, i + hd/2) of each head (rotate-half, "NeoX"); llama.cpp's

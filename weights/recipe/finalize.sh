@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 R=weights/recipe
-NAME=${NAME:-dlcm-4m-debian}
+NAME=${NAME:-dlcm-10m-debian}
 STEP=${1:-}
 at=(); src=$R/runs/dlcm/checkpoint.pt
 if [ -n "$STEP" ]; then at=(--at-step "$STEP"); src=$R/runs/dlcm/ckpt_step$STEP.pt; fi

@@ -37,7 +37,7 @@ from export_gguf import write_gguf  # noqa: E402
 from model import (DLCM, DenseConfig, DenseLM, DLCMConfig, StackConfig, dense_flops_per_token,  # noqa: E402
                    dlcm_flops_per_token)
 
-TOKENIZER = os.path.join(ROOT, "weights", "dlcm-4m-debian", "tokenizer.json")
+TOKENIZER = os.path.join(ROOT, "weights", "dlcm-10m-debian", "tokenizer.json")
 TARGET_TPC = 5.0          # tokens per concept the router is calibrated to (a trained DLCM: 4-6)
 GGUF_TYPES = ["bf16", "q8_0", "q4_0"]
 BYTES_PER_WEIGHT = {"bf16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}   # codes + one f16 scale per 32

@@ -1,7 +1,7 @@
 """Reference vectors for the Swift runtime's parity tests.
 
   python3 weights/recipe/make_vectors.py tiny                       # tiny random DLCMs, both modes
-  python3 weights/recipe/make_vectors.py shipped weights/dlcm-4m-debian
+  python3 weights/recipe/make_vectors.py shipped weights/dlcm-10m-debian
   python3 weights/recipe/make_vectors.py quant                      # quantized checkpoint fixtures
 
 tiny: Tests/DLCMRuntimeTests/Resources/tiny-{replicated,unique}/ with config.json,

@@ -1,6 +1,6 @@
 """Write a checkpoint's model card (README.md) from the training runs' own outputs.
 
-  python3 weights/recipe/model_card.py weights/dlcm-4m-debian \
+  python3 weights/recipe/model_card.py weights/dlcm-10m-debian \
       --dlcm weights/recipe/runs/dlcm --dense weights/recipe/runs/dense
 
 Every figure comes from result.json (written by train.py at the end of a run), data/stats.json
@@ -264,8 +264,7 @@ At the realised {tpc:.2f} tokens per concept: {fl['total'] / 1e6:.2f} MFLOP per 
 backbone (with its up-projection and cross K/V) is **{100 * fl['backbone'] / fl['total']:.1f}%**; encoder
 {100 * fl['encoder'] / fl['total']:.0f}%, decoder {100 * fl['decoder'] / fl['total']:.0f}%, cross-attention
 {100 * fl['cross'] / fl['total']:.0f}%, LM head {100 * fl['lm_head'] / fl['total']:.0f}%. The paper reports about a third
-in the backbone for its 2.3B model; here the LM head over an 8k vocabulary at d_token {cfg.d_token} dominates a
-model this small.
+in the backbone for its 2.3B model.
 
 ## Samples (temperature 0.8, top-p 0.95, seeds 0..4, reference step())
 
@@ -279,10 +278,12 @@ Greedy from {PROMPTS[0]!r}:
 
 The model has seen {rd['tokens_seen'] / 1e6:.1f}M tokens in {rd['train_seconds'] / 60:.0f} minutes: {rd['tokens_seen'] / rd['non_embedding_params']:.1f} per
 non-embedding parameter ({rd['tokens_seen'] / (rd['non_embedding_params'] - cfg.vocab_size * cfg.d_token):.1f} not counting the LM head). {args.note}
-It picks up the surface of each domain (dictionary entry layout, reStructuredText markup, Python
-and Go syntax) but not meaning: the samples are corpus-flavoured babble. That is a budget limit
-(two CPU cores, about two hours), not a defect of the recipe; `weights/recipe/README.md` gives the
-command to train longer.
+It picks up some surface of each domain but not meaning: the samples are corpus-flavoured babble,
+as expected after {rd['tokens_seen'] / 1e6:.1f}M tokens. At this budget the dense baseline scores
+{ev_n['all']['loss']:.3f} nats/token on all validation domains against the DLCM's {ev_d['all']['loss']:.3f}
+({"the DLCM behind by " if ev_d['all']['loss'] > ev_n['all']['loss'] else "the DLCM ahead by "}{abs(ev_d['all']['loss'] - ev_n['all']['loss']):.3f});
+`weights/recipe/EXPERIMENTS.md` has what the recipe's choices cost and `weights/recipe/README.md` the
+commands to train longer.
 
 
 ## Reproduce

@@ -13,7 +13,7 @@ gguf = pytest.importorskip("gguf")
 from export_gguf import rotate_half_to_interleaved, write_gguf  # noqa: E402
 from model import DenseConfig, DenseLM, StackConfig, apply_rope, rope_tables  # noqa: E402
 
-TOKENIZER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dlcm-4m-debian", "tokenizer.json")
+TOKENIZER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dlcm-10m-debian", "tokenizer.json")
 
 
 def adjacent_pair_rope(x: torch.Tensor, pos: torch.Tensor, theta: float) -> torch.Tensor:
