@@ -40,19 +40,35 @@ extension DLCMModel {
 
     /// Scores a document (its tokens, BOS first) as a language model: windows of the model's
     /// context (`windows`), boundaries from `rule` (forced ones drawn from `rng`, in window order).
-    public func score(document tokens: [Int32], rule: BoundaryRule, rng: inout SplitMix64) throws -> PerplexityScore {
+    ///
+    /// - Parameter incremental: feed each window one token per pass, as decode does, instead of
+    ///   in one pass: the same numbers up to summation order, except where decode computes
+    ///   differently (int8 products of quantized weights, `QuantizedProducts`).
+    public func score(document tokens: [Int32], rule: BoundaryRule, rng: inout SplitMix64,
+                      incremental: Bool = false) throws -> PerplexityScore {
         var total = PerplexityScore()
         guard tokens.count >= 2 else { return total }
         for range in Self.windows(count: tokens.count, context: config.maxSeqLen) {
             let window = Array(tokens[range])
             let starts = rule.starts(count: window.count, rng: &rng)
-            let out = try forward([BatchItem(sequence: newSequence(), tokens: window, allLogits: true, boundaries: starts)])[0]
+            var logits: [[Float]] = [], boundaries: [Bool] = []
+            if incremental {
+                let sequence = newSequence()
+                for (i, token) in window.enumerated() {
+                    let out = try forward([BatchItem(sequence: sequence, tokens: [token], boundaries: starts.map { [$0[i]] })])[0]
+                    logits.append(out.logits[0])
+                    boundaries += out.boundaries
+                }
+            } else {
+                let out = try forward([BatchItem(sequence: newSequence(), tokens: window, allLogits: true, boundaries: starts)])[0]
+                (logits, boundaries) = (out.logits, out.boundaries)
+            }
             for i in 0..<(window.count - 1) {
-                total.nats += negativeLogLikelihood(out.logits[i], target: Int(window[i + 1]))
+                total.nats += negativeLogLikelihood(logits[i], target: Int(window[i + 1]))
             }
             total.tokens += window.count - 1
             total.positions += window.count
-            total.concepts += out.boundaries.reduce(0) { $0 + ($1 ? 1 : 0) }
+            total.concepts += boundaries.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
         return total
     }

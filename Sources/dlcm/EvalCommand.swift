@@ -19,6 +19,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var options: ModelOptions
     @Option(name: .long, help: "learned, stride:K, random:RATE or none.") var boundaries = "learned"
     @Option(name: .long, help: "Seed of the random:RATE draws.") var seed: UInt64 = 0
+    @Flag(name: .long, help: "Feed each window one token per pass, as decode does (slower; what --quantized-products int8 changes shows only here).") var incremental = false
     @Flag(name: .long, help: "Print one JSON object.") var json = false
     @Argument(help: "Text files (UTF-8).") var files: [String]
 
@@ -37,7 +38,7 @@ struct EvalCommand: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
             guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(file) is not UTF-8 text") }
             let ids = [bundle.model.config.eotTokenID] + bundle.tokenizer.encode(text, parseSpecial: false)
-            rows.append((file, data.count, try bundle.model.score(document: ids, rule: rule, rng: &rng)))
+            rows.append((file, data.count, try bundle.model.score(document: ids, rule: rule, rng: &rng, incremental: incremental)))
         }
         let total = rows.reduce(PerplexityScore()) { $0 + $1.score }
         let bytes = rows.reduce(0) { $0 + $1.bytes }

@@ -29,6 +29,20 @@ import Testing
         }
     }
 
+    /// Token by token (decode's path) scores what one pass over the window scores, for every rule
+    /// and across windows.
+    @Test func incrementalScoringMatchesOnePass() throws {
+        let model = try DLCMModel.load(directory: Fixtures.directory("tiny-replicated"), threads: 1)
+        let doc: [Int32] = [0] + (1..<(model.config.maxSeqLen + 40)).map { Int32(($0 * 37) % 95 + 1) }
+        for rule in [BoundaryRule.learned, .none, .stride(3), .random(0.3)] {
+            var a = SplitMix64(seed: 5), b = SplitMix64(seed: 5)
+            let whole = try model.score(document: doc, rule: rule, rng: &a)
+            let steps = try model.score(document: doc, rule: rule, rng: &b, incremental: true)
+            #expect(whole.tokens == steps.tokens && whole.concepts == steps.concepts, "\(rule)")
+            #expect(abs(whole.nats - steps.nats) <= 1e-4 * whole.nats, "\(rule): \(whole.nats) vs \(steps.nats)")
+        }
+    }
+
     @Test func rulesChangeWhereConceptsStart() throws {
         let model = try DLCMModel.load(directory: Fixtures.directory("tiny-replicated"), threads: 1)
         let doc: [Int32] = [0] + (1..<60).map { Int32(($0 * 37) % 95 + 1) }
