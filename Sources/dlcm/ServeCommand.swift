@@ -140,7 +140,7 @@ struct ServeCommand: ParsableCommand {
             "model": .string(server.modelName), "address": .string("\(scheme)://\(http.host):\(server.port)"),
             "context": .stringConvertible(bundle.model.config.maxSeqLen), "threads": .stringConvertible(threads),
             "load_seconds": .string(String(format: "%.2f", loadSeconds)), "dtype": .string(bundle.model.config.dtype),
-            "quantized_products": .string(bundle.model.config.dtype.hasPrefix("q") ? products.rawValue : "-"),
+            "quantized_products": .string(bundle.model.config.isQuantized ? products.rawValue : "-"),
             "packed_mb": .string(String(format: "%.1f", Double(bundle.model.packedWeights?.bytes ?? 0) / 1e6)),
             "max_batch": .stringConvertible(engineConfiguration.maxRunning), "cpus": .string(pinning), "compute_nice": .string(computeNice), "api_keys": .stringConvertible(api.apiKeys.count),
             "open_endpoints": .string(api.openEndpoints.sorted().joined(separator: ",")), "cors": .string(describe(api.cors)),
