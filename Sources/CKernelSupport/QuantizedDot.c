@@ -1,4 +1,4 @@
-// Y (+)= X · Wᵀ for 1...4 rows of X against q8_0 / q4_0 weights with int8 dot products
+// Y (+)= X · Wᵀ for any number of rows of X against q8_0 / q4_0 weights with int8 dot products
 // (AVX512-VNNI `vpdpbusd`), the way llama.cpp's q8_0 x q8_0 dot works: X is quantized once per
 // call to int8 in blocks of 32 (one f32 scale each), each W block's codes are multiplied with X's
 // in integers (exact), and only the per-block sums are scaled: by d_w * d_x, in f32.
@@ -183,14 +183,11 @@ __attribute__((always_inline)) static inline void qdotGroups(
     }
 }
 
-void dlcm_qdot_matvec(float *y, int n, const void *xs, int m, int k, int type,
-                      const void *codes, size_t rowStride, const void *scales, size_t scaleRowStride,
-                      int groupBegin, int groupEnd, int accumulate) {
-    const uint8_t *c = (const uint8_t *)codes, *s = (const uint8_t *)scales;
-    const uint8_t *x = (const uint8_t *)xs;
-    // Software prefetch of the next group for short rows, as the Swift kernels do (Matvec.swift).
-    const int prefetch = rowStride <= 4096;
-#define DLCM_QDOT_CASE(M, P) qdotGroups(y, n, x, M, k, type, c, rowStride, s, scaleRowStride, groupBegin, groupEnd, accumulate, P)
+// Groups [g0, g1) of W against 1...4 rows of X: `qdotGroups` specialised for m and prefetch.
+static void qdotChunk(float *y, int n, const uint8_t *x, int m, int k, int type,
+                      const uint8_t *c, size_t rowStride, const uint8_t *s, size_t scaleRowStride,
+                      int g0, int g1, int accumulate, int prefetch) {
+#define DLCM_QDOT_CASE(M, P) qdotGroups(y, n, x, M, k, type, c, rowStride, s, scaleRowStride, g0, g1, accumulate, P)
     if (prefetch) {
         switch (m) {
         case 1: DLCM_QDOT_CASE(1, 1); break;
@@ -207,6 +204,31 @@ void dlcm_qdot_matvec(float *y, int n, const void *xs, int m, int k, int type,
         }
     }
 #undef DLCM_QDOT_CASE
+}
+
+void dlcm_qdot_matvec(float *y, int n, const void *xs, int m, int k, int type,
+                      const void *codes, size_t rowStride, const void *scales, size_t scaleRowStride,
+                      int groupBegin, int groupEnd, int accumulate) {
+    const uint8_t *c = (const uint8_t *)codes, *s = (const uint8_t *)scales;
+    const uint8_t *x = (const uint8_t *)xs;
+    // Software prefetch of the next group for short rows, as the Swift kernels do (Matvec.swift).
+    const int prefetch = rowStride <= 4096;
+    if (m <= 4) {
+        qdotChunk(y, n, x, m, k, type, c, rowStride, s, scaleRowStride, groupBegin, groupEnd, accumulate, prefetch);
+        return;
+    }
+    // More rows: each group of W (4 rows, a few KiB) is read from memory once and stays in L1 while
+    // every chunk of 4 X rows passes over it (X's prepared rows stream from L2). A row of Y gets the
+    // same operations in the same order whatever chunk it falls in, so its values do not depend on
+    // how many rows share the call. Only the first chunk prefetches the next group.
+    const size_t xRowBytes = dlcm_qdot_row_bytes(k);
+    for (int g = groupBegin; g < groupEnd; g++) {
+        for (int r0 = 0; r0 < m; r0 += 4) {
+            const int rows = m - r0 < 4 ? m - r0 : 4;
+            qdotChunk(y + (size_t)r0 * n, n, x + (size_t)r0 * xRowBytes, rows, k, type, c, rowStride, s,
+                      scaleRowStride, g, g + 1, accumulate, prefetch && r0 == 0);
+        }
+    }
 }
 
 #else

@@ -11,10 +11,14 @@ public final class ModelBundle: @unchecked Sendable {
     /// The directory's last path component, used as the API's model id.
     public var name: String { directory.standardizedFileURL.lastPathComponent }
 
-    /// - Parameter quantizedProducts: how decode multiplies q8_0 / q4_0 weights (DLCMModel.init).
-    public init(directory: URL, threads: Int, prepack: Bool = true, quantizedProducts: QuantizedProducts = .preferred) throws {
+    /// - Parameters:
+    ///   - quantizedProducts: how products with q8_0 / q4_0 weights are computed (DLCMModel.init).
+    ///   - kvCache: element type of the KV caches (DLCMModel.init).
+    public init(directory: URL, threads: Int, prepack: Bool = true, quantizedProducts: QuantizedProducts = .preferred,
+                kvCache: CacheElement = .standard) throws {
         self.directory = directory
-        model = try DLCMModel.load(directory: directory, threads: threads, prepack: prepack, quantizedProducts: quantizedProducts)
+        model = try DLCMModel.load(directory: directory, threads: threads, prepack: prepack, quantizedProducts: quantizedProducts,
+                                   kvCache: kvCache)
         do {
             tokenizer = try Tokenizer(contentsOf: directory.appendingPathComponent("tokenizer.json"))
         } catch {

@@ -13,21 +13,23 @@ final class BlockAttention {
 
     /// - Parameters:
     ///   - q: (rows, nHeads*hd) queries, RoPE applied; this block is rows first..<first+n.
-    ///   - keys, values: (T, kvDim) the sequence's cache for this layer, T = start + n, the
-    ///     block's own keys already written at start..<T.
+    ///   - keys, values: (T, kvDim) `element`s, the sequence's cache for this layer, T = start + n,
+    ///     the block's own keys already written at start..<T.
     ///   - att: (rows, nHeads*hd) output.
     func run(q: UnsafePointer<Float>, att: UnsafeMutablePointer<Float>, first: Int, n: Int, start: Int,
-             keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+             keys: UnsafeRawPointer, values: UnsafeRawPointer, element: CacheElement,
              nHeads: Int, nKVHeads: Int, headDim hd: Int, pool: ThreadPool?) {
         let T = start + n, qDim = nHeads * hd, kvDim = nKVHeads * hd, rep = nHeads / nKVHeads
         kh.reserve(T * hd); vt.reserve(hd * T); qh.reserve(n * hd); sc.reserve(n * T); oh.reserve(n * hd)
         let kh = kh.pointer, vt = vt.pointer, qh = qh.pointer, sc = sc.pointer, oh = oh.pointer
         let scale = 1 / Float(hd).squareRoot()
+        let rowBytes = kvDim * element.byteSize, headBytes = hd * element.byteSize
         for g in 0..<nKVHeads {
             for t in 0..<T {
-                (kh + t * hd).update(from: keys + t * kvDim + g * hd, count: hd)
-                let v = values + t * kvDim + g * hd
-                for e in 0..<hd { vt[e * T + t] = v[e] }
+                loadCacheRow(kh + t * hd, keys + t * rowBytes + g * headBytes, element: element, count: hd)
+                // The value row goes through qh (free until the queries are copied) to be transposed.
+                loadCacheRow(qh, values + t * rowBytes + g * headBytes, element: element, count: hd)
+                for e in 0..<hd { vt[e * T + t] = qh[e] }
             }
             let kMatrix = WeightMatrix(f32: kh, rows: T, cols: hd)
             let vMatrix = WeightMatrix(f32: vt, rows: hd, cols: T)

@@ -21,7 +21,8 @@ final class SafeTensorsSource: TensorSource, @unchecked Sendable {
 extension DLCMModel {
     /// Loads a checkpoint directory: config.json and model.safetensors (weights/FORMAT.md).
     public static func load(directory: URL, threads: Int = ThreadPool.coreCount, prepack: Bool = true,
-                            quantizedProducts: QuantizedProducts = .preferred) throws -> DLCMModel {
+                            quantizedProducts: QuantizedProducts = .preferred,
+                            kvCache: CacheElement = .standard) throws -> DLCMModel {
         let config = try DLCMConfig.load(from: directory.appendingPathComponent("config.json"))
         let file: SafeTensorsFile
         do {
@@ -30,6 +31,6 @@ extension DLCMModel {
             throw ModelError.weights("model.safetensors: \(error)")
         }
         return try DLCMModel(config: config, source: SafeTensorsSource(file), threads: threads, prepack: prepack,
-                              quantizedProducts: quantizedProducts)
+                              quantizedProducts: quantizedProducts, kvCache: kvCache)
     }
 }

@@ -35,6 +35,8 @@ public struct ForwardOutput {
 /// `forward`; the work inside is spread over `pool`.
 public final class DLCMModel {
     public let config: DLCMConfig
+    /// Element type of the sequences' KV caches.
+    public let kvCache: CacheElement
     let weights: DLCMWeights
     let source: TensorSource
     public let pool: ThreadPool?
@@ -61,17 +63,21 @@ public final class DLCMModel {
     ///     models of at most `packAtLoadMaxBytes` of tensors are packed (see there).
     ///   - quantizedProducts: how decode multiplies q8_0 / q4_0 matrices: int8 dot products where
     ///     the CPU has them, or exactly as the dequantized f32 weights would (QuantizedDot.swift).
+    ///   - kvCache: element type of the sequences' encoder, backbone and decoder KV caches (f32, or
+    ///     bf16 / f16 at half the memory per position; CacheElement.swift). The cross-attention's
+    ///     keys and values of completed concepts (a few per cent of a sequence's cache) stay f32.
     public init(config: DLCMConfig, source: TensorSource, threads: Int = ThreadPool.coreCount, prepack: Bool = true,
-                quantizedProducts: QuantizedProducts = .preferred) throws {
+                quantizedProducts: QuantizedProducts = .preferred, kvCache: CacheElement = .standard) throws {
         try config.validate()
         self.config = config
+        self.kvCache = kvCache
         self.source = source
         let packer = prepack && Self.tensorBytes(source) <= Self.packAtLoadMaxBytes ? PackedWeights() : nil
         packedWeights = packer
         let weights = try DLCMWeights(config: config, source: source, packer: packer, quantizedProducts: quantizedProducts)
         self.weights = weights
         pool = threads > 1 ? ThreadPool(threadCount: threads) : nil
-        lanes = (0..<max(1, threads)).map { _ in ForwardLane(config: config, weights: weights) }
+        lanes = (0..<max(1, threads)).map { _ in ForwardLane(config: config, weights: weights, cacheElement: kvCache) }
         let c = config
         var k = [Float](repeating: 0, count: c.dToken), v = k
         weights.conceptNull.withUnsafeBufferPointer { z in

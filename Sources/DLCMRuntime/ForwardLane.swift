@@ -1,3 +1,5 @@
+import Kernels
+
 /// What one forward pass writes besides the sequences' caches: the three stacks (their scratch;
 /// the weights are shared) and the pass's own buffers, grown to the largest batch seen. The model
 /// keeps one per thread so that parts of a batch can run at once (`DLCMModel.forward`).
@@ -23,13 +25,13 @@ final class ForwardLane {
     /// Time per stage of this lane's passes.
     var profile = ForwardProfile()
 
-    init(config c: DLCMConfig, weights: DLCMWeights) {
+    init(config c: DLCMConfig, weights: DLCMWeights, cacheElement: CacheElement = .standard) {
         encoder = TransformerStack(weights: weights.encoder, config: c.encoder, width: c.dToken, eps: c.normEps,
-                                   ropeTheta: c.ropeTheta, maxPositions: c.maxSeqLen)
+                                   ropeTheta: c.ropeTheta, maxPositions: c.maxSeqLen, cacheElement: cacheElement)
         backbone = TransformerStack(weights: weights.backbone, config: c.backbone, width: c.dConcept, eps: c.normEps,
-                                    ropeTheta: c.ropeTheta, maxPositions: c.maxSeqLen)
+                                    ropeTheta: c.ropeTheta, maxPositions: c.maxSeqLen, cacheElement: cacheElement)
         decoder = TransformerStack(weights: weights.decoder, config: c.decoder, width: c.dToken, eps: c.normEps,
-                                   ropeTheta: c.ropeTheta, maxPositions: c.maxSeqLen)
+                                   ropeTheta: c.ropeTheta, maxPositions: c.maxSeqLen, cacheElement: cacheElement)
     }
 
     var bytes: Int {

@@ -19,6 +19,8 @@ final class TransformerStack {
     let kvDim: Int
     let eps: Float
     let rope: RoPETable
+    /// Element type of the caches `makeCache` makes.
+    let cacheElement: CacheElement
 
     // Scratch, grown to the largest pass seen.
     private let xn = FloatBuffer()    // (rows, width)
@@ -30,7 +32,9 @@ final class TransformerStack {
     private let f3 = FloatBuffer()    // (rows, ffnDim)
     private let block = BlockAttention()
 
-    init(weights: StackWeights, config: StackConfig, width: Int, eps: Float, ropeTheta: Double, maxPositions: Int) {
+    init(weights: StackWeights, config: StackConfig, width: Int, eps: Float, ropeTheta: Double, maxPositions: Int,
+         cacheElement: CacheElement = .standard) {
+        self.cacheElement = cacheElement
         self.weights = weights
         self.config = config
         self.width = width
@@ -40,7 +44,7 @@ final class TransformerStack {
         rope = RoPETable(headDim: headDim, theta: ropeTheta, positions: maxPositions)
     }
 
-    func makeCache() -> KVCache { KVCache(layers: config.nLayers, kvDim: kvDim) }
+    func makeCache() -> KVCache { KVCache(layers: config.nLayers, kvDim: kvDim, element: cacheElement) }
 
     /// x (rows, width) in place: on return it holds norm(stack(x)). Appends each group's keys and
     /// values to its cache.
@@ -72,15 +76,14 @@ final class TransformerStack {
                 let pos = rowPos[r]
                 rope.apply(q + r * qDim, heads: nh, pos: pos)
                 rope.apply(k + r * kvd, heads: config.nKVHeads, pos: pos)
-                (rowCache[r].keys(l) + pos * kvd).update(from: k + r * kvd, count: kvd)
-                (rowCache[r].values(l) + pos * kvd).update(from: v + r * kvd, count: kvd)
+                rowCache[r].store(layer: l, position: pos, key: k + r * kvd, value: v + r * kvd)
             }
             // Groups of several new rows (prefill chunks) in matrix form; single rows (decode) below.
             var rowLoop = [Int]()
             for g in groups {
                 if g.count >= 8 {
                     block.run(q: q, att: att, first: g.first, n: g.count, start: g.cache.count,
-                              keys: g.cache.keys(l), values: g.cache.values(l),
+                              keys: g.cache.keys(l), values: g.cache.values(l), element: g.cache.element,
                               nHeads: nh, nKVHeads: config.nKVHeads, headDim: hd, pool: pool)
                 } else {
                     rowLoop.append(contentsOf: g.first..<(g.first + g.count))
@@ -94,27 +97,29 @@ final class TransformerStack {
                 for item in range {
                     let r = rowLoop[item / nkv], kvh = item % nkv
                     let n = rowPos[r] + 1
-                    let keys = rowCache[r].keys(l) + kvh * hd, values = rowCache[r].values(l) + kvh * hd
+                    let cache = rowCache[r], e = cache.element
+                    let keys = cache.keys(l) + kvh * hd * e.byteSize, values = cache.values(l) + kvh * hd * e.byteSize
                     let q0 = q + r * qDim + 2 * kvh * hd, out0 = att + r * qDim + 2 * kvh * hd
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * n) { sbuf in
                         let s0 = sbuf.baseAddress!, s1 = s0 + n
-                        attentionScorePairs(s0, s1, q0: q0, q1: q0 + hd, keys: keys, stride: kvd, n: n, headDim: hd, scale: scale)
+                        attentionScorePairs(s0, s1, q0: q0, q1: q0 + hd, keys: keys, element: e, stride: kvd, n: n, headDim: hd, scale: scale)
                         softmax(s0, length: n)
                         softmax(s1, length: n)
-                        attentionValuePairs(out0, out0 + hd, weights: s0, s1, values: values, stride: kvd, n: n, headDim: hd)
+                        attentionValuePairs(out0, out0 + hd, weights: s0, s1, values: values, element: e, stride: kvd, n: n, headDim: hd)
                     }
                 }
             } : { range in
                 for item in range {
                     let r = rowLoop[item / nh], h = item % nh, kvh = h / rep
                     let n = rowPos[r] + 1
-                    let keys = rowCache[r].keys(l) + kvh * hd, values = rowCache[r].values(l) + kvh * hd
+                    let cache = rowCache[r], e = cache.element
+                    let keys = cache.keys(l) + kvh * hd * e.byteSize, values = cache.values(l) + kvh * hd * e.byteSize
                     let qh = q + r * qDim + h * hd, out = att + r * qDim + h * hd
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { sbuf in
                         let s = sbuf.baseAddress!
-                        attentionScores(s, q: qh, keys: keys, stride: kvd, n: n, headDim: hd, scale: scale)
+                        attentionScores(s, q: qh, keys: keys, element: e, stride: kvd, n: n, headDim: hd, scale: scale)
                         softmax(s, length: n)
-                        attentionValues(out, weights: s, values: values, stride: kvd, n: n, headDim: hd)
+                        attentionValues(out, weights: s, values: values, element: e, stride: kvd, n: n, headDim: hd)
                     }
                 }
             }

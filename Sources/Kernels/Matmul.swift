@@ -1,6 +1,7 @@
 // Y (+)= X · Wᵀ for activations X (M, K) in f32 and weights W (N, K) in PyTorch Linear layout.
 //
-// M <= 2 (decode) is memory-bound and goes to `matvec`, which reads W in its own type. Larger M
+// M <= 2 (decode) is memory-bound and goes to `matvec`, which reads W in its own type. Quantized
+// W with int8 products (QuantizedDot.swift) takes the int8 kernels for every M. Larger M
 // uses a 12x32 register-blocked micro-kernel (24 SIMD16 accumulators) that broadcasts X elements
 // against W packed per panel of 32 output columns: at load (PackedWeights.swift: bf16 pairs for
 // bf16 weights, f32 otherwise) or per call (MatmulPacking.swift, f32; always for q8_0 / q4_0 W,
@@ -32,6 +33,15 @@ public let packedMinRows = 3
 ///   - pool: threads to split over (nil: the calling thread only).
 public func matmul(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                    m: Int, accumulate: Bool = false, pool: ThreadPool? = nil) {
+    if m > maxMatvecRows, takesInt8(w) {
+        // Each group of 4 output columns is m * K multiply-adds: split when a thread gets at
+        // least the work of streaming `matvecMinBytesPerThread` of W.
+        let groupWork = max(1, 4 * w.cols * m)
+        let split = pool.map { $0.threadCount > 1 } == true && w.rows * w.cols * m >= 2 * matvecMinBytesPerThread
+        _ = int8Matmul(y, x, w, m: m, accumulate: accumulate, pool: split ? pool : nil,
+                       grain: split ? max(1, matvecMinBytesPerThread / groupWork) : 0)
+        return
+    }
     if takesMatvec(w, m: m) {
         matvec(y, x, w, m: m, accumulate: accumulate, pool: pool)
         return
@@ -59,13 +69,16 @@ func takesMatvec(_ w: WeightMatrix, m: Int) -> Bool {
 /// The units `matmul` can hand out independently: 32-column panels of Y, or on the matvec path
 /// groups of 4 columns; and how many columns of Y each covers.
 func matmulUnits(_ w: WeightMatrix, m: Int) -> (count: Int, columns: Int) {
-    takesMatvec(w, m: m) ? ((w.rows + 3) / 4, 4) : ((w.rows + panelWidth - 1) / panelWidth, panelWidth)
+    takesMatvec(w, m: m) || takesInt8(w) ? ((w.rows + 3) / 4, 4) : ((w.rows + panelWidth - 1) / panelWidth, panelWidth)
 }
 
-/// `matmul`'s work for some of its units (see `matmulUnits`), on the calling thread.
+/// `matmul`'s work for some of its units (see `matmulUnits`), on the calling thread. `prepared`:
+/// X prepared by `prepareInt8`, required when `takesInt8(w)`.
 func matmulUnitRange(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
-                     m: Int, units: Range<Int>, accumulate: Bool) {
-    if takesMatvec(w, m: m) {
+                     m: Int, units: Range<Int>, accumulate: Bool, prepared: UnsafeRawPointer? = nil) {
+    if takesInt8(w) {
+        int8GroupRange(y, prepared!, w, m: m, groups: units, accumulate: accumulate)
+    } else if takesMatvec(w, m: m) {
         matvecGroupRange(y, x, w, m: m, groups: units, accumulate: accumulate)
     } else if w.cols == 0 {
         guard !accumulate else { return }

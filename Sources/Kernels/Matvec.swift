@@ -44,7 +44,7 @@ public func matvec(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
     let bytes = w.rows * w.rowStride
     let split = pool.map { $0.threadCount > 1 } == true && bytes >= 2 * matvecMinBytesPerThread
     let grain = max(1, matvecMinBytesPerThread / max(1, 4 * w.rowStride) / 4)
-    if int8Matvec(y, x, w, m: m, accumulate: accumulate, pool: split ? pool : nil, grain: split ? grain : 0) { return }
+    if int8Matmul(y, x, w, m: m, accumulate: accumulate, pool: split ? pool : nil, grain: split ? grain : 0) { return }
     let run: (Range<Int>) -> Void = { range in matvecGroupRange(y, x, w, m: m, groups: range, accumulate: accumulate) }
     if split, let pool {
         pool.parallelFor(groups, grain: grain, run)

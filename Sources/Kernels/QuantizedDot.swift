@@ -7,8 +7,9 @@
 // `.int8` quantizes X to int8 per block of 32 once per call and multiplies codes in integers
 // (vpdpbusd), scaling only per-block sums: X's rounding (a relative 1/254 of each block's
 // largest element at worst) is added to the weights' own, as in llama.cpp's q8_0 dot products.
-// Only rows of X that go to `matvec` (up to 4) take it; larger batches pack per call and stay
-// exact, so with `.int8` a sequence's logits depend a little on how many rows share its step.
+// Every product with such a matrix takes it, whatever the number of rows of X (`matmul` and
+// `matvec` alike), and a row's result does not depend on the other rows in the call: with
+// `.int8` a sequence's logits are the same whether it decodes alone or in a batch.
 
 import CKernelSupport
 
@@ -26,26 +27,49 @@ public enum QuantizedProducts: String, Sendable, CaseIterable {
     public static let preferred: QuantizedProducts = int8Available ? .int8 : .exact
 }
 
-/// Y (+)= X · Wᵀ through the int8 kernels when `w` asks for them and they can take it;
-/// false (nothing done) otherwise.
+/// Whether products with `w` go through the int8 kernels: quantized weights that ask for them,
+/// a build that has them, and a width they take.
 @inline(__always)
-func int8Matvec(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
+func takesInt8(_ w: WeightMatrix) -> Bool {
+    w.type.isQuantized && w.quantizedProducts == .int8 && QuantizedProducts.int8Available
+        && dlcm_qdot_supports(Int32(w.cols)) != 0
+}
+
+/// Bytes of scratch `prepareInt8` needs for m rows of X against `w`.
+@inline(__always)
+func int8ScratchBytes(_ w: WeightMatrix, m: Int) -> Int { m * dlcm_qdot_row_bytes(Int32(w.cols)) }
+
+/// Quantizes m rows of X (m, w.cols) into `scratch` (int8ScratchBytes), as `int8GroupRange` reads them.
+@inline(__always)
+func prepareInt8(_ scratch: UnsafeMutableRawPointer, _ x: UnsafePointer<Float>, _ w: WeightMatrix, m: Int) {
+    dlcm_qdot_prepare(x, Int32(m), Int32(w.cols), w.type == .q8_0 ? DLCM_QDOT_Q8_0 : DLCM_QDOT_Q4_0, scratch)
+}
+
+/// Rows 4g ..< 4g + 4 of Y for g in `groups`, all m rows of X, from X prepared by `prepareInt8`.
+@inline(__always)
+func int8GroupRange(_ y: UnsafeMutablePointer<Float>, _ prepared: UnsafeRawPointer, _ w: WeightMatrix,
+                    m: Int, groups: Range<Int>, accumulate: Bool) {
+    dlcm_qdot_matvec(y, Int32(w.rows), prepared, Int32(m), Int32(w.cols), w.type == .q8_0 ? DLCM_QDOT_Q8_0 : DLCM_QDOT_Q4_0,
+                     w.base, w.rowStride, w.scales!, w.scaleRowStride,
+                     Int32(groups.lowerBound), Int32(groups.upperBound), accumulate ? 1 : 0)
+}
+
+/// Y (+)= X · Wᵀ for any m through the int8 kernels when `w` takes them (`takesInt8`); false
+/// (nothing done) otherwise. Split over groups of 4 rows of W when `pool` is given.
+@inline(__always)
+func int8Matmul(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                 m: Int, accumulate: Bool, pool: ThreadPool?, grain: Int) -> Bool {
-    guard w.type.isQuantized, w.quantizedProducts == .int8, QuantizedProducts.int8Available,
-          dlcm_qdot_supports(Int32(w.cols)) != 0 else { return false }
-    let type = w.type == .q8_0 ? DLCM_QDOT_Q8_0 : DLCM_QDOT_Q4_0
-    let k = Int32(w.cols), n = Int32(w.rows)
-    // m prepared rows of X: (m, dlcm_qdot_row_bytes(k)) bytes.
-    let bytes = m * dlcm_qdot_row_bytes(k)
-    withUnsafeTemporaryAllocation(byteCount: bytes, alignment: 64) { scratch in
-        let xs = UnsafeRawPointer(scratch.baseAddress!)
-        dlcm_qdot_prepare(x, Int32(m), k, type, scratch.baseAddress!)
+    guard takesInt8(w) else { return false }
+    guard m > 0, w.rows > 0 else { return true }
+    // m prepared rows of X: (m, dlcm_qdot_row_bytes(k)) bytes, about 2.1 bytes per element of X.
+    withUnsafeTemporaryAllocation(byteCount: int8ScratchBytes(w, m: m), alignment: 64) { scratch in
+        prepareInt8(scratch.baseAddress!, x, w, m: m)
+        let prepared = UnsafeRawPointer(scratch.baseAddress!)
         let run: (Range<Int>) -> Void = { range in
-            dlcm_qdot_matvec(y, n, xs, Int32(m), k, type, w.base, w.rowStride, w.scales!, w.scaleRowStride,
-                             Int32(range.lowerBound), Int32(range.upperBound), accumulate ? 1 : 0)
+            int8GroupRange(y, prepared, w, m: m, groups: range, accumulate: accumulate)
         }
         let groups = (w.rows + 3) / 4
-        if let pool, grain > 0 {
+        if let pool, pool.threadCount > 1, grain > 0 {
             pool.parallelFor(groups, grain: grain, run)
         } else {
             run(0..<groups)

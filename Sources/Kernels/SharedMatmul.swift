@@ -34,8 +34,12 @@ public final class SharedMatmul: @unchecked Sendable {
     private var units = 0
     private var unitsPerChunk = 1
     private var chunks = 0
+    /// X prepared for the int8 kernels (`takesInt8(w)`), owned.
+    private var prepared: UnsafeMutableRawPointer?
 
     public init() {}
+
+    deinit { prepared?.deallocate() }
 
     /// Y (+)= X · Wᵀ as `matmul` computes it on one thread, with any helpers; returns when all
     /// of Y is written. Call once per object (or `publish` and `finish`).
@@ -53,6 +57,11 @@ public final class SharedMatmul: @unchecked Sendable {
         let (units, columns) = matmulUnits(w, m: m)
         self.y = y; self.x = x; self.w = w; self.m = max(m, 0); self.accumulate = accumulate
         self.units = m > 0 ? units : 0
+        if m > 0, takesInt8(w) {
+            // X quantized once, before any thread can take a chunk.
+            prepared = UnsafeMutableRawPointer.allocate(byteCount: int8ScratchBytes(w, m: m), alignment: 64)
+            prepareInt8(prepared!, x, w, m: m)
+        }
         unitsPerChunk = max(1, Self.chunkColumns / columns)
         chunks = (self.units + unitsPerChunk - 1) / unitsPerChunk
         published.store(true, ordering: .releasing)
@@ -73,7 +82,8 @@ public final class SharedMatmul: @unchecked Sendable {
             let chunk = claimed.wrappingAdd(1, ordering: .relaxed).oldValue
             guard chunk < chunks else { return did }
             let first = chunk * unitsPerChunk
-            matmulUnitRange(y!, x!, w, m: m, units: first..<min(units, first + unitsPerChunk), accumulate: accumulate)
+            matmulUnitRange(y!, x!, w, m: m, units: first..<min(units, first + unitsPerChunk), accumulate: accumulate,
+                            prepared: prepared.map { UnsafeRawPointer($0) })
             finished.wrappingAdd(1, ordering: .releasing)
             did = true
         }

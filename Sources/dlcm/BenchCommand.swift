@@ -28,7 +28,7 @@ struct BenchCommand: ParsableCommand {
         HeapTuning.keepFreedHeap(bytes: HeapTuning.serverBytes)   // as `serve` does
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: threads,
-                                     quantizedProducts: try options.products())
+                                     quantizedProducts: try options.products(), kvCache: try options.cacheElement())
         let model = bundle.model, c = model.config
         if !engineStreams.isEmpty {
             let engine = Engine(bundle: bundle, configuration: EngineConfiguration(maxRunning: 16, maxWaiting: 64))
@@ -112,7 +112,7 @@ struct BenchCommand: ParsableCommand {
         if comparePrepack {
             // Interleaved A/B rounds so both see the same machine (noisy when shared): best of 3 each.
             let unpacked = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: threads, prepack: false,
-                                           quantizedProducts: try options.products()).model
+                                           quantizedProducts: try options.products(), kvCache: try options.cacheElement()).model
             print(String(format: "packed weights: %.1f MB held beside the mapped file", Double(model.packedWeights?.bytes ?? 0) / 1e6))
             for b in batch {
                 var best = (packed: 0.0, perCall: 0.0)

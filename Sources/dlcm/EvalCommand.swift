@@ -19,7 +19,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var options: ModelOptions
     @Option(name: .long, help: "learned, stride:K, random:RATE or none.") var boundaries = "learned"
     @Option(name: .long, help: "Seed of the random:RATE draws.") var seed: UInt64 = 0
-    @Flag(name: .long, help: "Feed each window one token per pass, as decode does (slower; what --quantized-products int8 changes shows only here).") var incremental = false
+    @Flag(name: .long, help: "Feed each window one token per pass, as decode does (slower; the way --kv-cache is exercised on the model's own positions).") var incremental = false
     @Flag(name: .long, help: "Print one JSON object.") var json = false
     @Argument(help: "Text files (UTF-8).") var files: [String]
 
@@ -31,7 +31,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let rule = try BoundaryRule(parsing: boundaries)
         let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
-                                    quantizedProducts: try options.products())
+                                    quantizedProducts: try options.products(), kvCache: try options.cacheElement())
         var rng = SplitMix64(seed: seed)
         var rows = [(file: String, bytes: Int, score: PerplexityScore)]()
         for file in files {

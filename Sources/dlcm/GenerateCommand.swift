@@ -19,7 +19,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
-                                    quantizedProducts: try options.products())
+                                    quantizedProducts: try options.products(), kvCache: try options.cacheElement())
         let model = bundle.model
         var params = GenerationParameters()
         params.maxTokens = maxTokens

@@ -89,6 +89,7 @@ struct ServeCommand: ParsableCommand {
         let modelPath = env["DLCM_MODEL"].map { options.model == ModelOptions.shippedModel ? $0 : options.model } ?? options.model
         let threads = try settings.int(options.threads, "THREADS", ProcessInfo.processInfo.activeProcessorCount, least: 1)
         let products = try options.products(settings)
+        let kvCache = try options.cacheElement(settings)
 
         let engineConfiguration = EngineConfiguration(
             maxRunning: try settings.int(maxBatch, "MAX_BATCH", 16, least: 1), maxWaiting: try settings.int(maxQueue, "MAX_QUEUE", 64, least: 0),
@@ -126,7 +127,8 @@ struct ServeCommand: ParsableCommand {
         api.logger = Logger(label: "dlcm.server")
 
         let loadStart = DispatchTime.now().uptimeNanoseconds
-        let bundle = try ModelBundle(directory: URL(fileURLWithPath: modelPath), threads: threads, quantizedProducts: products)
+        let bundle = try ModelBundle(directory: URL(fileURLWithPath: modelPath), threads: threads, quantizedProducts: products,
+                                     kvCache: kvCache)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
         let engine = Engine(bundle: bundle, configuration: engineConfiguration)
         try engine.start()
@@ -140,7 +142,7 @@ struct ServeCommand: ParsableCommand {
             "model": .string(server.modelName), "address": .string("\(scheme)://\(http.host):\(server.port)"),
             "context": .stringConvertible(bundle.model.config.maxSeqLen), "threads": .stringConvertible(threads),
             "load_seconds": .string(String(format: "%.2f", loadSeconds)), "dtype": .string(bundle.model.config.dtype),
-            "quantized_products": .string(bundle.model.config.isQuantized ? products.rawValue : "-"),
+            "quantized_products": .string(bundle.model.config.isQuantized ? products.rawValue : "-"), "kv_cache": .string(kvCache.rawValue),
             "packed_mb": .string(String(format: "%.1f", Double(bundle.model.packedWeights?.bytes ?? 0) / 1e6)),
             "max_batch": .stringConvertible(engineConfiguration.maxRunning), "cpus": .string(pinning), "compute_nice": .string(computeNice), "api_keys": .stringConvertible(api.apiKeys.count),
             "open_endpoints": .string(api.openEndpoints.sorted().joined(separator: ",")), "cors": .string(describe(api.cors)),

@@ -1,7 +1,7 @@
 import Kernels
 import Testing
 
-/// The int8 products for q8_0 / q4_0 matvec (QuantizedDot.swift): X quantized per block of 32,
+/// The int8 products for q8_0 / q4_0 matvec and matmul (QuantizedDot.swift): X quantized per block of 32,
 /// integer dot products, per-block scales.
 @Suite struct QuantizedDotTests {
     static let types: [WeightType] = [.q8_0, .q4_0]
@@ -94,6 +94,53 @@ import Testing
             let (_, magnitude) = referenceMatmul(x: x, w: w.decoded, m: m, n: n, k: k)
             let (error, at) = maxRelativeError(a, b.map(Double.init), scale: magnitude)
             #expect(error < 4e-3, "m=\(m) k=\(k) n=\(n) \(type): rel error \(error) at \(at)")
+        }
+    }
+
+    @Test(arguments: types, [false, true])
+    func int8MatmulOfManyRowsComputesTheIntegerProducts(type: WeightType, accumulate: Bool) {
+        // More rows than matvec takes: W's groups are reused across chunks of 4 rows of X,
+        // including a partial last chunk.
+        var random = SeededRandom(seed: 36)
+        for (m, k, n) in [(5, 64, 9), (8, 384, 33), (13, 1024, 31), (16, 4160, 6), (21, 1536, 97)] {
+            let x = random.array(m * k)
+            let w = EncodedWeights(random.array(n * k), type: type)
+            let initial = random.array(m * n)
+            var (expected, magnitude) = Self.reference(x: x, w: w, m: m, n: n, k: k)
+            if accumulate { for i in expected.indices { expected[i] += Double(initial[i]); magnitude[i] += abs(Double(initial[i])) } }
+            for pool in [nil, ThreadPool(threadCount: 2)] {
+                var y = accumulate ? initial : [Float](repeating: .nan, count: m * n)
+                w.withMatrix(n: n, k: k, products: .int8) { matmul(&y, x, $0, m: m, accumulate: accumulate, pool: pool) }
+                if QuantizedProducts.int8Available {
+                    let (error, at) = maxRelativeError(y, expected, scale: magnitude)
+                    #expect(error < 1e-5, "m=\(m) k=\(k) n=\(n) \(type): rel error \(error) at \(at)")
+                } else {
+                    var z = accumulate ? initial : [Float](repeating: .nan, count: m * n)
+                    w.withMatrix(n: n, k: k) { matmul(&z, x, $0, m: m, accumulate: accumulate, pool: pool) }
+                    #expect(y == z)
+                }
+            }
+        }
+    }
+
+    @Test(arguments: types)
+    func aRowsInt8ResultDoesNotDependOnTheOtherRows(type: WeightType) {
+        // A sequence decoded alone (1 row), in a small batch (3) or a large one (13), or through
+        // SharedMatmul, gets the same bits: only then are batched logits those of one stream.
+        var random = SeededRandom(seed: 37)
+        let (m, k, n) = (13, 512, 70)
+        let x = random.array(m * k)
+        let w = EncodedWeights(random.array(n * k), type: type)
+        var all = [Float](repeating: .nan, count: m * n), shared = all
+        w.withMatrix(n: n, k: k, products: .int8) { matmul(&all, x, $0, m: m, pool: ThreadPool(threadCount: 2)) }
+        w.withMatrix(n: n, k: k, products: .int8) { SharedMatmul().run(&shared, x, $0, m: m) }
+        #expect(shared == all)
+        for first in [0, 4, 10] {
+            let rows = first == 10 ? 3 : 1
+            var part = [Float](repeating: .nan, count: rows * n)
+            let xs = Array(x[(first * k)..<((first + rows) * k)])
+            w.withMatrix(n: n, k: k, products: .int8) { matmul(&part, xs, $0, m: rows) }
+            #expect(part == Array(all[(first * n)..<((first + rows) * n)]), "rows \(first)..<\(first + rows)")
         }
     }
 

@@ -58,7 +58,7 @@ size_t dlcm_qdot_row_bytes(int k);
 void dlcm_qdot_prepare(const float *x, int m, int k, int type, void *scratch);
 
 /// Y (+)= X · Wᵀ for rows 4g ..< 4g + 4 of W (the last group may be partial), g in
-/// [groupBegin, groupEnd): y (m, n) f32; xs from dlcm_qdot_prepare; W's codes and f16 scales
+/// [groupBegin, groupEnd), any m >= 1: y (m, n) f32; xs from dlcm_qdot_prepare; W's codes and f16 scales
 /// row by row, `rowStride` / `scaleRowStride` bytes apart.
 void dlcm_qdot_matvec(float *y, int n, const void *xs, int m, int k, int type,
                       const void *codes, size_t rowStride, const void *scales, size_t scaleRowStride,
