@@ -1,7 +1,7 @@
 // Y (+)= X · Wᵀ for activations X (M, K) in f32 and weights W (N, K) in PyTorch Linear layout.
 //
 // M <= 2 (decode) is memory-bound and goes to `matvec`, which reads W in its own type. Quantized
-// W with int8 products (QuantizedDot.swift) takes the int8 kernels for every M. Larger M
+// W with int8 products (QuantizedDot.swift) takes the int8 kernels up to `int8MaxRows` rows. Larger M
 // uses a 12x32 register-blocked micro-kernel (24 SIMD16 accumulators) that broadcasts X elements
 // against W packed per panel of 32 output columns: at load (PackedWeights.swift: bf16 pairs for
 // bf16 weights, f32 otherwise) or per call (MatmulPacking.swift, f32; always for q8_0 / q4_0 W,
@@ -33,7 +33,7 @@ public let packedMinRows = 3
 ///   - pool: threads to split over (nil: the calling thread only).
 public func matmul(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                    m: Int, accumulate: Bool = false, pool: ThreadPool? = nil) {
-    if m > maxMatvecRows, takesInt8(w) {
+    if m > maxMatvecRows, takesInt8(w, m: m) {
         // Each group of 4 output columns is m * K multiply-adds: split when a thread gets at
         // least the work of streaming `matvecMinBytesPerThread` of W.
         let groupWork = max(1, 4 * w.cols * m)
@@ -69,14 +69,14 @@ func takesMatvec(_ w: WeightMatrix, m: Int) -> Bool {
 /// The units `matmul` can hand out independently: 32-column panels of Y, or on the matvec path
 /// groups of 4 columns; and how many columns of Y each covers.
 func matmulUnits(_ w: WeightMatrix, m: Int) -> (count: Int, columns: Int) {
-    takesMatvec(w, m: m) || takesInt8(w) ? ((w.rows + 3) / 4, 4) : ((w.rows + panelWidth - 1) / panelWidth, panelWidth)
+    takesMatvec(w, m: m) || takesInt8(w, m: m) ? ((w.rows + 3) / 4, 4) : ((w.rows + panelWidth - 1) / panelWidth, panelWidth)
 }
 
 /// `matmul`'s work for some of its units (see `matmulUnits`), on the calling thread. `prepared`:
-/// X prepared by `prepareInt8`, required when `takesInt8(w)`.
+/// X prepared by `prepareInt8`, required when `takesInt8(w, m: m)`.
 func matmulUnitRange(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                      m: Int, units: Range<Int>, accumulate: Bool, prepared: UnsafeRawPointer? = nil) {
-    if takesInt8(w) {
+    if takesInt8(w, m: m) {
         int8GroupRange(y, prepared!, w, m: m, groups: units, accumulate: accumulate)
     } else if takesMatvec(w, m: m) {
         matvecGroupRange(y, x, w, m: m, groups: units, accumulate: accumulate)

@@ -7,9 +7,10 @@
 // `.int8` quantizes X to int8 per block of 32 once per call and multiplies codes in integers
 // (vpdpbusd), scaling only per-block sums: X's rounding (a relative 1/254 of each block's
 // largest element at worst) is added to the weights' own, as in llama.cpp's q8_0 dot products.
-// Every product with such a matrix takes it, whatever the number of rows of X (`matmul` and
+// Every product of up to `int8MaxRows` rows of X with such a matrix takes it (`matmul` and
 // `matvec` alike), and a row's result does not depend on the other rows in the call: with
-// `.int8` a sequence's logits are the same whether it decodes alone or in a batch.
+// `.int8` a sequence decoding alone or in a batch of up to that many rows gets the same logits.
+// Larger products (prefill chunks) take the exact products, which are faster there.
 
 import CKernelSupport
 
@@ -27,11 +28,22 @@ public enum QuantizedProducts: String, Sendable, CaseIterable {
     public static let preferred: QuantizedProducts = int8Available ? .int8 : .exact
 }
 
-/// Whether products with `w` go through the int8 kernels: quantized weights that ask for them,
-/// a build that has them, and a width they take.
+/// Most rows of X that take the int8 kernels; larger matmuls take the exact products.
+///
+/// The int8 kernel runs at one rate whatever the rows (about 100 GFLOP/s on one thread of a
+/// 2-vCPU Intel Xeon with AVX512-VNNI: four vector operations per 64 multiply-adds of one X row
+/// and one W row, as per-block scales force a float conversion per pair of blocks), while the
+/// exact products, which dequantize W's panels once per call, gain with rows as the cost is shared:
+/// measured side by side (`kernel-bench qmatmul`, K and N 512-4096, q8_0 and q4_0), int8 over exact
+/// 1.7-2.0x at 8 rows, 1.1-1.5x at 16, 0.9-1.2x at 24-32, 0.7-0.95x at 48-64 and 0.6-0.7x at 512.
+/// Decode steps (at most the engine's batch of 16 rows) take int8; prefill chunks take exact.
+public let int8MaxRows = 32
+
+/// Whether a product of m rows with `w` goes through the int8 kernels: quantized weights that
+/// ask for them, a build that has them, a width they take, and at most `int8MaxRows` rows.
 @inline(__always)
-func takesInt8(_ w: WeightMatrix) -> Bool {
-    w.type.isQuantized && w.quantizedProducts == .int8 && QuantizedProducts.int8Available
+func takesInt8(_ w: WeightMatrix, m: Int) -> Bool {
+    w.type.isQuantized && w.quantizedProducts == .int8 && m <= int8MaxRows && QuantizedProducts.int8Available
         && dlcm_qdot_supports(Int32(w.cols)) != 0
 }
 
@@ -54,12 +66,12 @@ func int8GroupRange(_ y: UnsafeMutablePointer<Float>, _ prepared: UnsafeRawPoint
                      Int32(groups.lowerBound), Int32(groups.upperBound), accumulate ? 1 : 0)
 }
 
-/// Y (+)= X · Wᵀ for any m through the int8 kernels when `w` takes them (`takesInt8`); false
+/// Y (+)= X · Wᵀ through the int8 kernels when the product takes them (`takesInt8`); false
 /// (nothing done) otherwise. Split over groups of 4 rows of W when `pool` is given.
 @inline(__always)
 func int8Matmul(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: WeightMatrix,
                 m: Int, accumulate: Bool, pool: ThreadPool?, grain: Int) -> Bool {
-    guard takesInt8(w) else { return false }
+    guard takesInt8(w, m: m) else { return false }
     guard m > 0, w.rows > 0 else { return true }
     // m prepared rows of X: (m, dlcm_qdot_row_bytes(k)) bytes, about 2.1 bytes per element of X.
     withUnsafeTemporaryAllocation(byteCount: int8ScratchBytes(w, m: m), alignment: 64) { scratch in

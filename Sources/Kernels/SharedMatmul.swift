@@ -34,7 +34,7 @@ public final class SharedMatmul: @unchecked Sendable {
     private var units = 0
     private var unitsPerChunk = 1
     private var chunks = 0
-    /// X prepared for the int8 kernels (`takesInt8(w)`), owned.
+    /// X prepared for the int8 kernels (`takesInt8(w, m: m)`), owned.
     private var prepared: UnsafeMutableRawPointer?
 
     public init() {}
@@ -57,7 +57,7 @@ public final class SharedMatmul: @unchecked Sendable {
         let (units, columns) = matmulUnits(w, m: m)
         self.y = y; self.x = x; self.w = w; self.m = max(m, 0); self.accumulate = accumulate
         self.units = m > 0 ? units : 0
-        if m > 0, takesInt8(w) {
+        if m > 0, takesInt8(w, m: m) {
             // X quantized once, before any thread can take a chunk.
             prepared = UnsafeMutableRawPointer.allocate(byteCount: int8ScratchBytes(w, m: m), alignment: 64)
             prepareInt8(prepared!, x, w, m: m)

@@ -77,6 +77,7 @@ func runBenchmarks(sections: Set<String>) {
     if sections.contains("pool") { benchPool(pool2: pool2) }
     if sections.contains("matmul") { benchMatmul(pool1: pool1, pool2: pool2, blas: blas, peak: peak) }
     if sections.contains("matvec") { benchMatvec(pool1: pool1, pool2: pool2) }
+    if sections.contains("qmatmul") { benchQuantizedMatmul(pool1: pool1, pool2: pool2) }
     if sections.contains("packed") { benchPackedDecode() }
 }
 
@@ -123,6 +124,34 @@ func benchMatmul(pool1: ThreadPool, pool2: ThreadPool, blas: OpenBLAS?, peak: Do
         row.append(fmt(f32One / blasOne, 2))
         row.append(peak > 0 ? fmt(100 * f32One / peak, 0) + "%" : "-")
         print(row.map { pad($0, 9) }.joined(separator: " "))
+    }
+}
+
+/// Matmuls of more rows than matvec takes with quantized weights: the exact products (panels
+/// dequantized per call into the f32 kernel) against the int8 ones (QuantizedDot.c), hot W.
+func benchQuantizedMatmul(pool1: ThreadPool, pool2: ThreadPool) {
+    let shapes: [(k: Int, n: Int)] = [(512, 1536), (1536, 512), (1024, 1024), (1024, 4096)]
+    print("\nquantized matmul Y(M,N) = X(M,K)·Wᵀ, GFLOP/s (2·M·N·K / best time): /x exact products, /i8 int8\(QuantizedProducts.int8Available ? "" : " (not in this build: both exact)")")
+    let header = ["K", "N", "type", "M", "/x 1T", "/i8 1T", "i8/x 1T", "/x 2T", "/i8 2T", "i8/x 2T"]
+    print(header.map { pad($0, 8) }.joined(separator: " "))
+    for s in shapes {
+        for type in [WeightType.q8_0, .q4_0] {
+            let w = TestWeights(n: s.n, k: s.k, type: type)
+            for m in [8, 16, 24, 32, 48, 64, 512] {
+                let x = UnsafeMutablePointer<Float>.allocate(capacity: m * s.k)
+                let y = UnsafeMutablePointer<Float>.allocate(capacity: m * s.n)
+                defer { x.deallocate(); y.deallocate() }
+                fillRandom(x, m * s.k, seed: 6)
+                let flops = 2.0 * Double(m * s.n * s.k)
+                var row = ["\(s.k)", "\(s.n)", "\(type)", "\(m)"]
+                for pool in [pool1, pool2] {
+                    let gx = flops / bestTime(budget: 0.2) { matmul(y, x, w.matrix(.exact), m: m, pool: pool) } / 1e9
+                    let gi = flops / bestTime(budget: 0.2) { matmul(y, x, w.matrix(.int8), m: m, pool: pool) } / 1e9
+                    row += [fmt(gx), fmt(gi), fmt(gi / gx, 2)]
+                }
+                print(row.map { pad($0, 8) }.joined(separator: " "))
+            }
+        }
     }
 }
 

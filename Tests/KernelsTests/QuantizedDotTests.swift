@@ -102,7 +102,7 @@ import Testing
         // More rows than matvec takes: W's groups are reused across chunks of 4 rows of X,
         // including a partial last chunk.
         var random = SeededRandom(seed: 36)
-        for (m, k, n) in [(5, 64, 9), (8, 384, 33), (13, 1024, 31), (16, 4160, 6), (21, 1536, 97)] {
+        for (m, k, n) in [(5, 64, 9), (8, 384, 33), (13, 1024, 31), (16, 4160, 6), (21, 1536, 97), (int8MaxRows, 128, 9)] {
             let x = random.array(m * k)
             let w = EncodedWeights(random.array(n * k), type: type)
             let initial = random.array(m * n)
@@ -142,6 +142,19 @@ import Testing
             w.withMatrix(n: n, k: k, products: .int8) { matmul(&part, xs, $0, m: rows) }
             #expect(part == Array(all[(first * n)..<((first + rows) * n)]), "rows \(first)..<\(first + rows)")
         }
+    }
+
+    @Test(arguments: types)
+    func matmulsOfMoreRowsTakeTheExactProducts(type: WeightType) {
+        // Past int8MaxRows the dequantizing matmul is faster, and it is what `.int8` then runs.
+        var random = SeededRandom(seed: 38)
+        let (m, k, n) = (int8MaxRows + 1, 128, 40)
+        let x = random.array(m * k)
+        let w = EncodedWeights(random.array(n * k), type: type)
+        var a = [Float](repeating: 0, count: m * n), b = a
+        w.withMatrix(n: n, k: k, products: .int8) { matmul(&a, x, $0, m: m) }
+        w.withMatrix(n: n, k: k, products: .exact) { matmul(&b, x, $0, m: m) }
+        #expect(a == b)
     }
 
     @Test(arguments: types)
