@@ -32,8 +32,9 @@ public final class PackedWeights: @unchecked Sendable {
     /// `w` with `packed` set to a copy packed here: bf16 pairs for bf16 weights, f32 otherwise.
     /// Matrices of fewer than `panelWidth` rows are packed too (zero-padded); empty ones are
     /// returned unchanged, and so are quantized ones: their copy would be f32, 4x the bytes of
-    /// q8_0 and 8x q4_0, and a quantized model is chosen for its memory. Their matmuls of 5+ rows
-    /// dequantize the panels they need per call (MatmulPacking.swift), 1-4 rows take `matvec`.
+    /// q8_0 and 8x q4_0, and a quantized model is chosen for its memory. Their matmuls take the
+    /// int8 kernels (QuantizedDot.swift) or dequantize the panels they need per call
+    /// (MatmulPacking.swift).
     public func pack(_ w: WeightMatrix) -> WeightMatrix {
         guard w.rows > 0, w.cols > 0, !w.type.isQuantized else { return w }
         let panels = (w.rows + panelWidth - 1) / panelWidth

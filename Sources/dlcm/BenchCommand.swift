@@ -108,6 +108,8 @@ struct BenchCommand: ParsableCommand {
                          b, rate, 1000 * s / Double(n), bytesPerStep * Double(n) / s / 1e9, 100 * bytesPerStep * Double(n) / s / 1e9 / peakGBs, peakGBs,
                          100 * p.seconds(.backbone) / p.totalSeconds, 100 * f.backboneShare, decodeTPC))
             print("    time by stage: \(stages)")
+            print(String(format: "    caches: %.2f MiB per sequence at %d tokens (KV cache %@)",
+                         Double(seqs[0].memoryBytes) / 1048576, seqs[0].length, model.kvCache.rawValue))
         }
         if comparePrepack {
             // Interleaved A/B rounds so both see the same machine (noisy when shared): best of 3 each.

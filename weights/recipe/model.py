@@ -27,6 +27,7 @@ class StackConfig:
     n_heads: int
     n_kv_heads: int
     ffn_dim: int
+    window: int = 0              # self-attention sees at most this many positions (its own included); 0: all
 
 
 @dataclass
@@ -55,6 +56,9 @@ class DLCMConfig:
 
     def to_json(self, dtype: str = "float32") -> dict:
         d = asdict(self)
+        for k in ("encoder", "backbone", "decoder"):
+            if not d[k]["window"]:
+                del d[k]["window"]     # full attention: the format has no window field
         d = {"model_type": "dlcm", "format_version": 1, **d}
         d["logit_scale"] = self.logit_scale
         d["dtype"] = dtype
@@ -88,6 +92,8 @@ class DenseConfig:
 
     def to_json(self, dtype: str = "float32") -> dict:
         d = {"model_type": "dense", "format_version": 1, **asdict(self)}
+        if not d["stack"]["window"]:
+            del d["stack"]["window"]
         d["logit_scale"] = self.logit_scale
         d["dtype"] = dtype
         return d
@@ -127,10 +133,11 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
 
 
 class Attention(nn.Module):
-    def __init__(self, d: int, n_heads: int, n_kv_heads: int):
+    def __init__(self, d: int, n_heads: int, n_kv_heads: int, window: int = 0):
         super().__init__()
         assert d % n_heads == 0 and n_heads % n_kv_heads == 0
         self.n_heads, self.n_kv, self.hd = n_heads, n_kv_heads, d // n_heads
+        self.window = window
         self.wq = nn.Linear(d, n_heads * self.hd, bias=False)
         self.wk = nn.Linear(d, n_kv_heads * self.hd, bias=False)
         self.wv = nn.Linear(d, n_kv_heads * self.hd, bias=False)
@@ -153,7 +160,14 @@ class Attention(nn.Module):
         if rep > 1:
             k = k.repeat_interleave(rep, dim=1)
             v = v.repeat_interleave(rep, dim=1)
-        if n == 1:
+        if self.window > 0:
+            # Query i (at position past + i) sees keys j with 0 <= past + i - j < window.
+            past = k.shape[2] - n
+            qi = torch.arange(n, device=x.device)[:, None] + past
+            kj = torch.arange(k.shape[2], device=x.device)[None, :]
+            mask = (kj <= qi) & (qi - kj < self.window)
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        elif n == 1:
             out = F.scaled_dot_product_attention(q, k, v)
         elif cache is not None and k.shape[2] > n:
             past = k.shape[2] - n
@@ -179,7 +193,7 @@ class Block(nn.Module):
     def __init__(self, d: int, cfg: StackConfig, eps: float):
         super().__init__()
         self.attn_norm = RMSNorm(d, eps)
-        self.attn = Attention(d, cfg.n_heads, cfg.n_kv_heads)
+        self.attn = Attention(d, cfg.n_heads, cfg.n_kv_heads, cfg.window)
         self.ffn_norm = RMSNorm(d, eps)
         self.ffn = FFN(d, cfg.ffn_dim)
 

@@ -31,6 +31,24 @@ def test_step_matches_forward(mode):
         assert 3 <= st.n_concepts <= 40
 
 
+def test_windowed_step_matches_forward():
+    # --token-window: the encoder and decoder see at most 5 tokens; step() (one query against the
+    # cache) and forward() (a mask over the whole window) must agree.
+    model = tiny_model("replicated", seed=1)
+    model.cfg.encoder.window = model.cfg.decoder.window = 5
+    for stack in (model.encoder, model.decoder):
+        for layer in stack.layers:
+            layer.attn.window = 5
+    ids = random_ids(model.cfg, 40, 7)
+    with torch.no_grad():
+        full = model(ids)
+    st = model.new_state()
+    logits = torch.stack([st.step(int(t)) for t in ids[0]])
+    assert st.b_hist == full["b"][0].tolist()
+    torch.testing.assert_close(logits, full["logits"][0], atol=1e-4, rtol=0)
+    assert model.cfg.to_json()["encoder"]["window"] == 5 and "window" not in DLCMConfig().to_json()["encoder"]
+
+
 def test_replicated_equals_literal_repeat_interleave():
     model = tiny_model("replicated", seed=2)
     for seed in range(3):

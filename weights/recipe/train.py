@@ -209,6 +209,10 @@ def main():
     ap.add_argument("--collapse-loss", type=float, default=0.0,
                     help="weight of a penalty on the share of the backbone outputs' energy along their batch mean "
                          "(0 = off): keeps the concept path from settling on one constant vector")
+    ap.add_argument("--token-window", type=int, default=0,
+                    help="the encoder's and decoder's self-attention see at most this many tokens (0: all); "
+                         "context further back reaches the decoder only through concepts (an experiment: "
+                         "the Swift runtime does not implement it, export.py refuses it)")
     ap.add_argument("--ablate", action="store_true",
                     help="after training, score the validation windows with forced boundaries (ablate.py)")
     ap.add_argument("--threads", type=int, default=1)
@@ -228,6 +232,8 @@ def main():
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     cfg = presets(args.size)[args.model]
+    if args.token_window and args.model == "dlcm":
+        cfg.encoder.window = cfg.decoder.window = args.token_window
     model = DLCM(cfg) if args.model == "dlcm" else DenseLM(cfg)
     mup_init(model, args.sigma)
     model.train()
