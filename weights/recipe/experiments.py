@@ -39,6 +39,8 @@ def row(path: str) -> str | None:
     setting = f"{args['size']}, {args.get('train_boundaries', 'sample')}" + (", router grad" if args.get("router_grad") else "")
     if args.get("collapse_loss"):
         setting += f", collapse loss {args['collapse_loss']:g}"
+    if args.get("token_window"):
+        setting += f", token window {args['token_window']}"
     if args.get("aux", 0.03) != 0.03:
         setting += f", aux {args['aux']:g}"
     return (f"| {name} | {setting} | {r['tokens_seen'] / 1e6:.2f}M | {learned['loss']:.3f} | {tpc:.2f} | "
