@@ -27,8 +27,10 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         HeapTuning.keepFreedHeap(bytes: HeapTuning.serverBytes)   // as `serve` does
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let loadStart = monotonicNanoseconds()
         let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: threads,
                                      quantizedProducts: try options.products(), kvCache: try options.cacheElement())
+        let loadSeconds = Double(monotonicNanoseconds() - loadStart) / 1e9
         let model = bundle.model, c = model.config
         if !engineStreams.isEmpty {
             let engine = Engine(bundle: bundle, configuration: EngineConfiguration(maxRunning: 16, maxWaiting: 64))
@@ -64,7 +66,7 @@ struct BenchCommand: ParsableCommand {
         let repeats = max(64, needed / max(bundle.tokenizer.encode(unit, parseSpecial: false).count, 1) + 2)
         let corpus = [c.eotTokenID] + bundle.tokenizer.encode(String(repeating: unit, count: repeats), parseSpecial: false)
         let prompt = Array(corpus.prefix(min(promptTokens, c.maxSeqLen / 2)))
-        print("model \(bundle.name): d_token \(c.dToken), d_concept \(c.dConcept), layers \(c.encoder.nLayers)+\(c.backbone.nLayers)+\(c.decoder.nLayers), vocab \(c.vocabSize), \(c.dtype), threads \(threads)")
+        print("model \(bundle.name): d_token \(c.dToken), d_concept \(c.dConcept), layers \(c.encoder.nLayers)+\(c.backbone.nLayers)+\(c.decoder.nLayers), vocab \(c.vocabSize), \(c.dtype), threads \(threads), loaded in \(String(format: "%.2f", loadSeconds)) s")
 
         // Prefill: best of 3.
         var best = Double.infinity
