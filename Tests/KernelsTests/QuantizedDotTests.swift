@@ -53,10 +53,24 @@ import Testing
         (1, 4160, 5), (4, 4160, 6), (1, 1536, 130), (3, 1536, 97),
     ]
 
+    /// More rows than matvec takes (through `matmul`): W's groups are reused across chunks of 4
+    /// rows of X, including a partial last chunk, up to `int8MaxRows`.
+    static let manyRowShapes: [(m: Int, k: Int, n: Int)] = [
+        (5, 64, 9), (8, 384, 33), (13, 1024, 31), (16, 4160, 6), (21, 1536, 97), (int8MaxRows, 128, 9),
+    ]
+
     @Test(arguments: types, [false, true])
-    func int8MatvecComputesTheIntegerProducts(type: WeightType, accumulate: Bool) {
+    func int8ProductsComputeTheIntegerProducts(type: WeightType, accumulate: Bool) {
         var random = SeededRandom(seed: 33)
-        for (m, k, n) in Self.shapes {
+        // matvec for 1-4 rows, matmul beyond.
+        func multiply(_ y: inout [Float], _ x: [Float], _ w: WeightMatrix, m: Int, pool: ThreadPool?) {
+            if m <= maxMatvecRows {
+                matvec(&y, x, w, m: m, accumulate: accumulate, pool: pool)
+            } else {
+                matmul(&y, x, w, m: m, accumulate: accumulate, pool: pool)
+            }
+        }
+        for (m, k, n) in Self.shapes + Self.manyRowShapes {
             var x = random.array(m * k)
             x[5] = 0; x[7] *= 40                                  // a zero and an outlier in block 0
             for i in 0..<32 { x[32 + i] = 0 }                      // an all-zero block of X
@@ -66,14 +80,14 @@ import Testing
             if accumulate { for i in expected.indices { expected[i] += Double(initial[i]); magnitude[i] += abs(Double(initial[i])) } }
             for pool in [nil, ThreadPool(threadCount: 2)] {
                 var y = accumulate ? initial : [Float](repeating: .nan, count: m * n)
-                w.withMatrix(n: n, k: k, products: .int8) { matvec(&y, x, $0, m: m, accumulate: accumulate, pool: pool) }
+                w.withMatrix(n: n, k: k, products: .int8) { multiply(&y, x, $0, m: m, pool: pool) }
                 if QuantizedProducts.int8Available {
                     let (error, at) = maxRelativeError(y, expected, scale: magnitude)
                     #expect(error < 1e-5, "m=\(m) k=\(k) n=\(n) \(type): rel error \(error) at \(at)")
                 } else {
                     // Without the kernels `.int8` falls back to the exact products.
                     var z = accumulate ? initial : [Float](repeating: .nan, count: m * n)
-                    w.withMatrix(n: n, k: k) { matvec(&z, x, $0, m: m, accumulate: accumulate, pool: pool) }
+                    w.withMatrix(n: n, k: k) { multiply(&z, x, $0, m: m, pool: pool) }
                     #expect(y == z)
                 }
             }
@@ -94,32 +108,6 @@ import Testing
             let (_, magnitude) = referenceMatmul(x: x, w: w.decoded, m: m, n: n, k: k)
             let (error, at) = maxRelativeError(a, b.map(Double.init), scale: magnitude)
             #expect(error < 4e-3, "m=\(m) k=\(k) n=\(n) \(type): rel error \(error) at \(at)")
-        }
-    }
-
-    @Test(arguments: types, [false, true])
-    func int8MatmulOfManyRowsComputesTheIntegerProducts(type: WeightType, accumulate: Bool) {
-        // More rows than matvec takes: W's groups are reused across chunks of 4 rows of X,
-        // including a partial last chunk.
-        var random = SeededRandom(seed: 36)
-        for (m, k, n) in [(5, 64, 9), (8, 384, 33), (13, 1024, 31), (16, 4160, 6), (21, 1536, 97), (int8MaxRows, 128, 9)] {
-            let x = random.array(m * k)
-            let w = EncodedWeights(random.array(n * k), type: type)
-            let initial = random.array(m * n)
-            var (expected, magnitude) = Self.reference(x: x, w: w, m: m, n: n, k: k)
-            if accumulate { for i in expected.indices { expected[i] += Double(initial[i]); magnitude[i] += abs(Double(initial[i])) } }
-            for pool in [nil, ThreadPool(threadCount: 2)] {
-                var y = accumulate ? initial : [Float](repeating: .nan, count: m * n)
-                w.withMatrix(n: n, k: k, products: .int8) { matmul(&y, x, $0, m: m, accumulate: accumulate, pool: pool) }
-                if QuantizedProducts.int8Available {
-                    let (error, at) = maxRelativeError(y, expected, scale: magnitude)
-                    #expect(error < 1e-5, "m=\(m) k=\(k) n=\(n) \(type): rel error \(error) at \(at)")
-                } else {
-                    var z = accumulate ? initial : [Float](repeating: .nan, count: m * n)
-                    w.withMatrix(n: n, k: k) { matmul(&z, x, $0, m: m, accumulate: accumulate, pool: pool) }
-                    #expect(y == z)
-                }
-            }
         }
     }
 
