@@ -12,6 +12,15 @@ public enum CacheElement: String, Sendable, CaseIterable {
     /// Bytes one element takes.
     public var byteSize: Int { self == .f32 ? 4 : 2 }
 
+    /// The weight type of the same bytes, whose decoders read them.
+    var weightType: WeightType {
+        switch self {
+        case .f32: .f32
+        case .bf16: .bf16
+        case .f16: .f16
+        }
+    }
+
     /// The default: f32, the exact activations.
     public static let standard = CacheElement.f32
 }
@@ -40,11 +49,7 @@ public func storeCacheRow(_ dst: UnsafeMutableRawPointer, _ src: UnsafePointer<F
 
 /// Reads `count` values of `element` at `src` into f32 `dst`.
 public func loadCacheRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafeRawPointer, element: CacheElement, count: Int) {
-    switch element {
-    case .f32: convertToFloat(dst, src, type: .f32, count: count)
-    case .bf16: convertToFloat(dst, src, type: .bf16, count: count)
-    case .f16: convertToFloat(dst, src, type: .f16, count: count)
-    }
+    convertToFloat(dst, src, type: element.weightType, count: count)
 }
 
 /// 16 consecutive cache elements, widened to f32: one type per conformer, so the attention
