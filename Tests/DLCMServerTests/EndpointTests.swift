@@ -107,7 +107,16 @@ import Testing
         let s = try TestServer()
         _ = try s.post("/v1/completions", #"{"prompt":"Hello","max_tokens":4,"ignore_eos":true,"stream":true}"#)
         _ = try s.call("GET", "/nope")
-        let r = try s.call("GET", "/metrics")
+        // A stream is counted by the thread that queued its last chunk, after the queueing: the
+        // client can read the whole stream and scrape before the count lands (harmless to a
+        // scraper, which sees it on its next scrape). Scrape until it is there, 2 s at most.
+        let completed = #"dlcm_http_requests_total{route="/v1/completions",status="200"} 1"#
+        var r = try s.call("GET", "/metrics")
+        let deadline = Date().addingTimeInterval(2)
+        while !r.text.contains(completed), Date() < deadline {
+            usleep(10_000)
+            r = try s.call("GET", "/metrics")
+        }
         #expect(r.status == 200)
         #expect(r.headers["Content-Type"]?.hasPrefix("text/plain; version=0.0.4") == true)
         let text = r.text
@@ -117,7 +126,7 @@ import Testing
                      "dlcm_tokens_per_concept", "dlcm_kv_cache_bytes", "dlcm_cancelled_requests_total"] {
             #expect(text.contains("# TYPE \(name) "), "missing \(name)")
         }
-        #expect(text.contains(#"dlcm_http_requests_total{route="/v1/completions",status="200"} 1"#))
+        #expect(text.contains(completed))
         #expect(text.contains(#"dlcm_http_requests_total{route="unmatched",status="404"} 1"#))
         #expect(text.contains("dlcm_generated_tokens_total 3"))   // the 4th token is never fed back
         #expect(text.contains(#"dlcm_time_to_first_token_seconds_bucket{le="+Inf"} 1"#))
