@@ -34,6 +34,13 @@ struct APIError: Error, Sendable {
         status: 415, message: "the request body must be JSON (Content-Type: application/json)",
         type: "invalid_request_error", code: "unsupported_media_type")
 
+    /// Request bodies are read as sent: a coded one (gzip, ...) is refused rather than parsed as
+    /// JSON, with the codings that are accepted (RFC 9110 15.5.16).
+    static func unsupportedContentEncoding(_ coding: String) -> APIError {
+        APIError(status: 415, message: "request bodies with Content-Encoding '\(coding)' are not accepted; send the JSON uncompressed",
+                 type: "invalid_request_error", code: "unsupported_content_encoding", headers: ["Accept-Encoding": "identity"])
+    }
+
     static let queueFull = APIError(
         status: .tooManyRequests, message: "the server is at capacity; retry later", type: "rate_limit_error",
         code: "queue_full", retryAfter: 1)

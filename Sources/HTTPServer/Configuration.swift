@@ -43,6 +43,11 @@ public struct HTTPTimeouts: Sendable, Equatable {
     /// From accept to a finished TLS handshake (TLS only). Total, like `header`: a client that
     /// stalls mid-handshake holds its slot no longer than this. The header deadline starts after.
     public var tlsHandshake: Duration
+    /// A request is in flight, its client has shut down its sending side, and no byte of the
+    /// response has gone out after this long: send an interim `100 Continue`. A client that only
+    /// half-closed skips it and reads on; a socket closed for good answers it with a reset, which
+    /// cancels the request. Checked by the sweep, so it fires up to a sweep interval late.
+    public var halfCloseProbe: Duration
 
     public init(
         header: Duration = .seconds(10),
@@ -50,7 +55,8 @@ public struct HTTPTimeouts: Sendable, Equatable {
         idle: Duration = .seconds(5),
         writeStall: Duration = .seconds(30),
         linger: Duration = .seconds(1),
-        tlsHandshake: Duration = .seconds(10)
+        tlsHandshake: Duration = .seconds(10),
+        halfCloseProbe: Duration = .milliseconds(100)
     ) {
         self.header = header
         self.body = body
@@ -58,6 +64,7 @@ public struct HTTPTimeouts: Sendable, Equatable {
         self.writeStall = writeStall
         self.linger = linger
         self.tlsHandshake = tlsHandshake
+        self.halfCloseProbe = halfCloseProbe
     }
 }
 

@@ -8,6 +8,8 @@ public final class ServerCounters: Sendable {
         public var acceptedConnections: Int
         /// Refused at accept: over `maxConnections`, or arriving while draining.
         public var rejectedConnections: Int
+        /// Idle keep-alive connections closed at the limit to admit a new one.
+        public var evictedConnections: Int
         public var requestsParsed: Int
         /// Requests the server answered itself with an error (400, 408, 413, …), by status code.
         public var parseErrorsByStatus: [Int: Int]
@@ -20,6 +22,7 @@ public final class ServerCounters: Sendable {
     let open = Atomic<Int>(0)
     let accepted = Atomic<Int>(0)
     let rejected = Atomic<Int>(0)
+    let evicted = Atomic<Int>(0)
     let requests = Atomic<Int>(0)
     let tlsHandshakes = Atomic<Int>(0)
     let tlsHandshakeFailures = Atomic<Int>(0)
@@ -34,6 +37,7 @@ public final class ServerCounters: Sendable {
             openConnections: open.load(ordering: .relaxed),
             acceptedConnections: accepted.load(ordering: .relaxed),
             rejectedConnections: rejected.load(ordering: .relaxed),
+            evictedConnections: evicted.load(ordering: .relaxed),
             requestsParsed: requests.load(ordering: .relaxed),
             parseErrorsByStatus: errors.withLock { $0 },
             tlsHandshakes: tlsHandshakes.load(ordering: .relaxed),

@@ -89,6 +89,26 @@ import Testing
         #expect(try s.call("POST", "/v1/completions", json: #"{"prompt":"a","max_tokens":1}"#, contentType: "application/json; charset=utf-8").status == 200)
     }
 
+    @Test func codedRequestBodyIs415WithTheAcceptedCoding() throws {
+        let s = try TestServer()
+        for path in ["/v1/completions", "/v1/tokenize", "/v1/segment"] {
+            let r = try s.call("POST", path, json: #"{"prompt":"a","text":"a"}"#, headers: [("Content-Encoding", "gzip")])
+            #expect(r.status == 415, "\(path)")
+            #expect(r.error["code"] as? String == "unsupported_content_encoding")
+            #expect(r.headers["Accept-Encoding"] == "identity")
+        }
+        let plain = try s.call("POST", "/v1/tokenize", json: #"{"text":"a"}"#, headers: [("Content-Encoding", "identity")])
+        #expect(plain.status == 200)
+    }
+
+    @Test func absoluteFormTargetIsServed() throws {
+        let s = try TestServer()
+        let client = try TestClient(port: s.port)
+        try client.send(Array("GET http://example.test:8080/health HTTP/1.1\r\nHost: other\r\n\r\n".utf8))
+        let r = try client.readResponse()
+        #expect(r.status == 200)
+    }
+
     @Test func queueFullIs429WithRetryAfter() throws {
         // One batch slot and room for 3 waiting: a request with n=4 fills the engine for a while.
         let s = try TestServer(engine: .init(maxRunning: 1, maxWaiting: 3, minimumStepSeconds: 0.005))

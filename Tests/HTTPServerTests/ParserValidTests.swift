@@ -19,6 +19,19 @@ struct ParserValidTests {
         #expect(out.messages[0].body.isEmpty)
     }
 
+    @Test func absoluteFormTargetBecomesOriginForm() throws {
+        let cases = [("http://example.test/v1/models?x=1", "/v1/models?x=1"), ("HTTPS://h:8443/a/b", "/a/b"),
+                     ("http://h", "/"), ("http://h?q=1", "/?q=1"), ("/already/origin", "/already/origin")]
+        for (target, origin) in cases {
+            let out = parseEverySplit("GET \(target) HTTP/1.1\r\nHost: z\r\n\r\n")
+            #expect(out.error == nil, "\(target)")
+            #expect(out.messages.first?.head.target == origin, "\(target)")
+        }
+        for target in ["http:///nohost", "http://#frag"] {
+            #expect(parseEverySplit("GET \(target) HTTP/1.1\r\nHost: z\r\n\r\n").error?.status == .badRequest, "\(target)")
+        }
+    }
+
     @Test func postWithContentLength() {
         let out = parseEverySplit("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nContent-Type:  text/plain \t\r\n\r\nhello world")
         #expect(out.error == nil)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import HTTPServer
 
@@ -163,7 +164,7 @@ struct ServerBasicTests {
         }
     }
 
-    @Test func maxConnectionsAnswers503() throws {
+    @Test func atTheLimitTheLongestIdleConnectionMakesRoom() throws {
         let config = ServerConfiguration(maxConnections: 2)
         try withServer(config, handler: echoHandler) { server in
             let a = try TestClient(port: server.port)
@@ -172,15 +173,41 @@ struct ServerBasicTests {
                 try c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(try c.readResponse()?.status == 200)
             }
+            // Both wait idle; a, the older, is closed so that a probe gets in.
+            let probe = try TestClient(port: server.port)
+            try probe.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try probe.readResponse()?.bodyText == "GET /health ")
+            #expect(a.waitForClose())
+            #expect(server.counters.snapshot.evictedConnections == 1)
+            #expect(server.counters.snapshot.rejectedConnections == 0)
+            try b.send("GET /still HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try b.readResponse()?.bodyText == "GET /still ")
+        }
+    }
+
+    @Test func atTheLimitWithNothingIdleNewConnectionsGet503() throws {
+        let kept = Mutex<[HTTPResponder]>([])
+        let handler: HTTPHandler = { request, responder in
+            if request.path == "/hold" { kept.withLock { $0.append(responder) } } else { responder.respond(status: .ok) }
+        }
+        let config = ServerConfiguration(maxConnections: 2)
+        try withServer(config, handler: handler) { server in
+            let a = try TestClient(port: server.port)
+            let b = try TestClient(port: server.port)
+            try a.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+            try b.send("GET /hold HTTP/1.1\r\nHost: x\r\n") // half a head: not idle either
+            let deadline = monotonicSeconds() + 3
+            while kept.withLock({ $0.count }) < 1 && monotonicSeconds() < deadline { usleep(1_000) }
             let third = try TestClient(port: server.port)
             let refused = try #require(try third.readResponse())
             #expect(refused.status == 503)
             #expect(refused.headers["Retry-After"] == "1")
             #expect(refused.jsonError()?["type"] as? String == "server_error")
             #expect(server.counters.snapshot.rejectedConnections == 1)
-            // The first two are unaffected.
-            try a.send("GET /still HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(try a.readResponse()?.bodyText == "GET /still ")
+            #expect(server.counters.snapshot.evictedConnections == 0)
+            // The first is unaffected.
+            #expect(kept.withLock { $0 }.first?.respond(status: .ok, body: "held") == true)
+            #expect(try a.readResponse()?.bodyText == "held")
         }
     }
 }

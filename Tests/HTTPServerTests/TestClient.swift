@@ -58,6 +58,9 @@ final class TestClient {
 
     func send(_ text: String) throws { try send(Array(text.utf8)) }
 
+    /// Half-closes: no more bytes will be sent, but the client still reads (`nc -N`).
+    func shutdownWrite() { _ = shutdown(fd, Int32(SHUT_WR)) }
+
     func send(_ bytes: [UInt8]) throws {
         var sent = 0
         while sent < bytes.count {

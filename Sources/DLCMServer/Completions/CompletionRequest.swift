@@ -86,8 +86,9 @@ struct CompletionRequest {
             }
         default: throw APIError.invalid("stop", "must be a string or an array of strings")
         }
-        guard generation.stop.count <= 16, generation.stop.allSatisfy({ $0.utf8.count <= 256 }) else {
-            throw APIError.invalid("stop", "takes at most 16 strings of at most 256 bytes")
+        // Characters as JSON Schema counts them (Unicode scalars): at most 1 KiB of UTF-8 each.
+        guard generation.stop.count <= 16, generation.stop.allSatisfy({ $0.unicodeScalars.count <= 256 }) else {
+            throw APIError.invalid("stop", "takes at most 16 strings of at most 256 characters")
         }
         generation.ignoreEOS = try body.bool("ignore_eos") ?? false
 
@@ -103,9 +104,9 @@ struct CompletionRequest {
         }
         if let ext = try body.object("dlcm") {
             concepts = try ext.bool("concepts") ?? false
-            if let t = try ext.float("timeout") {
+            if let t = try ext.double("timeout") {
                 guard t > 0 else { throw APIError.invalid("dlcm.timeout", "must be a positive number of seconds") }
-                timeout = Double(t)
+                timeout = t
             }
         }
     }

@@ -39,6 +39,16 @@ struct RequestBody {
         }
     }
 
+    /// A number kept at full precision (a `Float` turns 1e-50 into 0 and 1e300 into infinity).
+    func double(_ key: String) throws -> Double? {
+        switch value(key) {
+        case nil: return nil
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: throw APIError.invalid(path + key, "must be a number")
+        }
+    }
+
     func bool(_ key: String) throws -> Bool? {
         switch value(key) {
         case nil: return nil

@@ -23,6 +23,10 @@ extension APIServer {
         if let counters = httpCounters?.snapshot {
             out.header("dlcm_http_open_connections", "gauge", "Open client connections.")
             out.sample("dlcm_http_open_connections", [:], Double(counters.openConnections))
+            out.header("dlcm_http_connections_closed_at_limit_total", "counter",
+                       "At the connection limit: idle keep-alive connections closed to admit a new one (evicted), and new ones refused (rejected, 503).")
+            out.sample("dlcm_http_connections_closed_at_limit_total", ["action": "evicted"], Double(counters.evictedConnections))
+            out.sample("dlcm_http_connections_closed_at_limit_total", ["action": "rejected"], Double(counters.rejectedConnections))
             out.header("dlcm_http_protocol_errors_total", "counter", "Requests the HTTP layer refused itself (malformed, too large, timed out), by status.")
             for (status, n) in counters.parseErrorsByStatus.sorted(by: { $0.key < $1.key }) {
                 out.sample("dlcm_http_protocol_errors_total", ["status": String(status)], Double(n))

@@ -85,6 +85,11 @@ extension APIServer {
                 return
             }
         }
+        if route.takesJSON, let coding = request.headers["Content-Encoding"],
+           coding.trimmingCharacters(in: .whitespaces).lowercased() != "identity" {
+            exchange.respond(.unsupportedContentEncoding(coding))
+            return
+        }
         do {
             try route.handler(self, exchange)
         } catch let error as APIError {

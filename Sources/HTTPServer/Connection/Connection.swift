@@ -40,6 +40,16 @@ final class Connection {
     /// Set when the last piece of the in-flight response has been queued.
     var responseEnd: ResponseEnd?
 
+    /// The peer shut down its sending side (EPOLLRDHUP, or a read of 0 bytes). A full close and
+    /// a half-close (`shutdown(SHUT_WR)`, as `nc -N` and some proxies do) look the same until
+    /// something is written, so requests already received are still answered; nothing more is
+    /// read once the socket is drained.
+    var inputEnded = false
+    /// Bytes of the in-flight request's response have been queued.
+    var responseStarted = false
+    /// The in-flight request is HTTP/1.1, whose clients must accept an interim (1xx) response.
+    var interimAllowed = false
+
     /// What epoll currently watches for, so interest changes cost a syscall only when needed.
     var registeredEvents: UInt32
     var readPaused = false

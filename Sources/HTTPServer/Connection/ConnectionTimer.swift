@@ -15,12 +15,15 @@ public struct ConnectionTimer: Sendable, Equatable {
         case idle
         /// The handler owns the request: no read deadline (generation may take minutes).
         case handler
+        /// The handler owns the request and the peer has shut down its sending side: at the
+        /// deadline the loop checks whether anyone still reads (`HTTPTimeouts.halfCloseProbe`).
+        case halfClosed
         /// Closing: draining what the client still sends before close.
         case linger
     }
 
     public enum Expiry: Sendable, Equatable {
-        case handshake, head, body, idle, writeStall, linger
+        case handshake, head, body, idle, writeStall, linger, halfCloseProbe
     }
 
     let timeouts: HTTPTimeouts
@@ -50,6 +53,7 @@ public struct ConnectionTimer: Sendable, Equatable {
         case .body: readDeadline = now &+ timeouts.body.nanoseconds
         case .idle: readDeadline = now &+ timeouts.idle.nanoseconds
         case .linger: readDeadline = now &+ timeouts.linger.nanoseconds
+        case .halfClosed: readDeadline = now &+ timeouts.halfCloseProbe.nanoseconds
         case .handler: readDeadline = nil
         }
     }
@@ -83,6 +87,7 @@ public struct ConnectionTimer: Sendable, Equatable {
         case .body: return .body
         case .idle: return .idle
         case .linger: return .linger
+        case .halfClosed: return .halfCloseProbe
         case .handler: return nil
         }
     }

@@ -21,6 +21,12 @@ extension EventLoop {
             } catch {
                 continue  // ECONNABORTED and the like concern only that one connection
             }
+            if connections.count >= configuration.maxConnections && !draining, let idle = longestIdle() {
+                // A connection between requests costs nothing to drop (clients reopen closed
+                // keep-alive connections), while refusing the new one may be refusing a probe.
+                counters.increment(counters.evicted)
+                close(idle)
+            }
             if connections.count >= configuration.maxConnections || draining {
                 reject(fd)
                 continue
@@ -52,6 +58,20 @@ extension EventLoop {
             counters.increment(counters.open)
             counters.increment(counters.accepted)
         }
+    }
+
+    /// The keep-alive connection that has waited longest for its next request (nothing read,
+    /// nothing to write), or nil. A linear scan: it runs only at the connection limit.
+    private func longestIdle() -> Connection? {
+        var oldest: Connection?
+        for connection in connections.values
+        where connection.state == .reading && connection.timer.phase == .idle
+            && connection.pendingInput == 0 && connection.pendingOutput == 0 {
+            // Every idle deadline is its start plus the same timeout: the earliest started first.
+            if let o = oldest, let a = o.timer.readDeadline, let b = connection.timer.readDeadline, a <= b { continue }
+            oldest = connection
+        }
+        return oldest
     }
 
     /// Over the connection limit: a best-effort 503 (one non-blocking send) and close. Under

@@ -25,13 +25,29 @@ extension EventLoop {
         if flags & CEPOLL_IN != 0, connection.state != .closed {
             handleReadable(connection)
         }
-        // The peer shut down its side. Level-triggered, this would be reported on every wait,
-        // and a client that stops sending while a request is in flight has gone away: cancel.
         if flags & CEPOLL_RDHUP != 0, connection.state != .closed {
-            close(connection)
-            return
+            peerEndedInput(connection)
         }
         if connection.state != .closed { updateInterest(connection) }
+    }
+
+    /// The peer shut down its sending side: it closed the socket, or half-closed it and still
+    /// reads. A request already received is answered either way; see `probeHalfClosed` for how
+    /// a request whose client is gone for good is found and cancelled. RDHUP is watched no
+    /// more (level-triggered, it would be reported on every wait).
+    func peerEndedInput(_ connection: Connection) {
+        switch connection.state {
+        case .inFlight:
+            guard !connection.inputEnded else { return }
+            connection.inputEnded = true
+            if !connection.responseStarted { connection.timer.enter(.halfClosed, now: now) }
+        case .reading, .closingAfterWrite:
+            // Reading: what is left in the socket is read until a read returns 0 (closing then,
+            // unless it completed a request). An error response still goes out.
+            connection.inputEnded = true
+        case .handshaking, .lingering, .closed:
+            close(connection)
+        }
     }
 
     func handleReadable(_ connection: Connection) {
@@ -56,7 +72,11 @@ extension EventLoop {
         case .wouldBlock:
             return
         case .done(0):
-            close(connection)
+            // End of input. Between requests (or inside one) nothing is left to answer.
+            switch connection.state {
+            case .inFlight, .closingAfterWrite: peerEndedInput(connection)
+            default: close(connection)
+            }
         case .done(let n):
             // After an error response nothing more is parsed; input is read only to be dropped.
             if connection.state == .closingAfterWrite || connection.state == .lingering { return }
@@ -121,7 +141,9 @@ extension EventLoop {
         connection.sequence += 1
         connection.state = .inFlight
         connection.responseEnd = nil
-        connection.timer.enter(.handler, now: now)
+        connection.responseStarted = false
+        connection.interimAllowed = head.version.major == 1 && head.version.minor >= 1
+        connection.timer.enter(connection.inputEnded ? .halfClosed : .handler, now: now)
         counters.increment(counters.requests)
         let responder = HTTPResponder(
             connection: ConnectionRef(connection: connection), sequence: connection.sequence,
@@ -139,8 +161,10 @@ extension EventLoop {
         if connection.readPaused && (connection.state != .inFlight || connection.pendingInput < inputCap) {
             connection.readPaused = false
         }
-        var wanted = CEPOLL_RDHUP
-        if !connection.readPaused { wanted |= CEPOLL_IN }
+        var wanted: UInt32 = connection.inputEnded ? 0 : CEPOLL_RDHUP
+        // At end of input the socket stays readable: watch it only where a read of 0 closes.
+        let inputDone = connection.inputEnded && (connection.state == .inFlight || connection.state == .closingAfterWrite)
+        if !connection.readPaused && !inputDone { wanted |= CEPOLL_IN }
         if connection.pendingOutput > 0 { wanted |= CEPOLL_OUT }
         if let tls = connection.tls { wanted = tls.interest(wanted) }
         guard wanted != connection.registeredEvents else { return }

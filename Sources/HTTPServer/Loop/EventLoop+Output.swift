@@ -11,6 +11,7 @@ extension EventLoop {
         // Output for a closed connection or an earlier request: the client is gone; drop it.
         guard connection.state == .inFlight, connection.sequence == sequence else { return false }
         connection.output.append(contentsOf: bytes)
+        connection.responseStarted = true
         if let end { connection.responseEnd = end }
         if streamed && end == nil && connection.pendingOutput > configuration.maxOutputBufferBytes {
             // The client reads slower than the stream is produced: stop it here rather than

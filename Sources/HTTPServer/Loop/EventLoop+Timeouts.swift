@@ -16,9 +16,24 @@ extension EventLoop {
                 } else {
                     close(connection)
                 }
+            case .halfCloseProbe:
+                probeHalfClosed(connection)
             case .idle, .linger, .writeStall:
                 close(connection)
             }
         }
+    }
+
+    /// A half-closed client still reads its answer; a closed socket resets when written to.
+    /// Before the response starts, the only thing HTTP lets the server write is an interim
+    /// response, which HTTP/1.1 clients must accept and skip (RFC 9110 15.2). HTTP/1.0 clients
+    /// get none: their request is found gone when its response is written.
+    func probeHalfClosed(_ connection: Connection) {
+        connection.timer.enter(.handler, now: now)
+        guard connection.state == .inFlight, !connection.responseStarted, connection.interimAllowed,
+              connection.pendingOutput == 0 else { return }
+        connection.output.append(contentsOf: ResponseWriter.continueResponse)
+        flush(connection)
+        updateInterest(connection)
     }
 }

@@ -19,6 +19,28 @@ extension HTTPRequestParser {
         version = try Self.parseVersion(versionBytes)
         method = String(decoding: methodBytes, as: UTF8.self)
         target = String(decoding: targetBytes, as: UTF8.self)
+        if let origin = try Self.originForm(ofAbsolute: targetBytes) { target = origin }
+    }
+
+    /// A target in absolute form (`http://host/path?query`, RFC 9112 3.2.2), which a server
+    /// must accept, as the origin form the routes see (`/path?query`); the authority is dropped,
+    /// as is Host, since nothing here routes by host. nil for any other form.
+    static func originForm(ofAbsolute target: ArraySlice<UInt8>) throws(HTTPParseError) -> String? {
+        let lower = target.prefix(8).map { $0 | 0x20 }  // ASCII letters to lower case
+        let schemeLength: Int
+        if lower.starts(with: "http://".utf8) {
+            schemeLength = 7
+        } else if lower.starts(with: "https://".utf8) {
+            schemeLength = 8
+        } else {
+            return nil
+        }
+        let rest = target.dropFirst(schemeLength)
+        let end = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rest.endIndex
+        guard end > rest.startIndex else { throw .badRequest("absolute request target without a host") }
+        let tail = rest[end...]
+        if tail.first == UInt8(ascii: "#") { throw .badRequest("invalid request target") }
+        return tail.first == UInt8(ascii: "/") ? String(decoding: tail, as: UTF8.self) : "/" + String(decoding: tail, as: UTF8.self)
     }
 
     /// "HTTP/" DIGIT "." DIGIT; well-formed versions other than 1.0 and 1.1 get 505.
