@@ -32,7 +32,7 @@ struct APIError: Error, Sendable {
 
     static let unsupportedMediaType = APIError(
         status: 415, message: "the request body must be JSON (Content-Type: application/json)",
-        type: "invalid_request_error", code: "unsupported_media_type")
+        type: "invalid_request_error", code: "unsupported_media_type", headers: ["Accept-Encoding": "identity"])
 
     /// Request bodies are read as sent: a coded one (gzip, ...) is refused rather than parsed as
     /// JSON, with the codings that are accepted (RFC 9110 15.5.16).

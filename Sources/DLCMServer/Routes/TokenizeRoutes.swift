@@ -5,8 +5,9 @@ extension APIServer {
     func tokenize(_ ex: Exchange) throws {
         let body = try RequestBody(ex.request.body)
         try checkModel(body)
-        let key = body.value("text") != nil ? "text" : "prompt"
-        guard let text = try body.string(key) else { throw APIError.invalid("text", "is required (a string)") }
+        // Both spellings are type-checked, whichever is used (the schema promises it).
+        let text = try body.string("text"), prompt = try body.string("prompt")
+        guard let text = text ?? prompt else { throw APIError.invalid("text", "is required (a string)") }
         var ids = tokenizer.encode(text, parseSpecial: false)
         if try body.bool("add_bos") ?? false { ids.insert(modelConfig.eotTokenID, at: 0) }
         var fields: [(String, JSON)] = [

@@ -10,10 +10,13 @@ extension APIServer {
         if isDraining { throw APIError.draining }
         let body = try RequestBody(ex.request.body)
         try checkModel(body)
+        // Every alternative is type-checked, whichever is used (the schema promises it).
+        let given = try body.tokens("tokens", vocabSize: modelConfig.vocabSize)
+        let text = try body.string("text"), input = try body.string("input")
         let tokens: [Int32]
-        if let t = try body.tokens("tokens", vocabSize: modelConfig.vocabSize) {
-            tokens = t
-        } else if let text = try body.string("text") ?? body.string("input") {
+        if let given {
+            tokens = given
+        } else if let text = text ?? input {
             tokens = tokenizer.encode(text, parseSpecial: false)
         } else {
             throw APIError.invalid("text", "is required (a string), or give 'tokens'")
