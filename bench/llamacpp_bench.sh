@@ -61,11 +61,12 @@ fi
 for r in $(seq 1 "$ROUNDS"); do
     for t in $THREADS; do
         echo "== round $r, $t thread(s)" >&2
-        # Sampled as dlcm bench samples: prefill best of 3, one decode of 128 tokens per round.
+        # Sampled as dlcm bench samples: prefill best of 3, one decode of 128 tokens per round,
+        # after the same 256-token context on both sides (llama-bench -d).
         for d in $DTYPES; do
             "$BIN/llama-bench" -m "$GGUF_DIR/dense-$d.gguf" -t "$t" -p 256 -n 0 -r 3 -o json \
                 > "$RAW/llama-$d-t$t-r$r-prefill.json" 2>/dev/null
-            "$BIN/llama-bench" -m "$GGUF_DIR/dense-$d.gguf" -t "$t" -p 0 -n 128 -r 1 -o json \
+            "$BIN/llama-bench" -m "$GGUF_DIR/dense-$d.gguf" -t "$t" -p 0 -n 128 -d 256 -r 1 -o json \
                 > "$RAW/llama-$d-t$t-r$r-decode.json" 2>/dev/null
         done
         .build/release/dlcm bench --model "$MODEL" --threads "$t" --prompt-tokens 256 --steps 128 --batch 1 > "$RAW/dlcm-t$t-r$r.txt"
