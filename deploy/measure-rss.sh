@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Measures the resident memory of `dlcm serve` at the points that size a container: after the
 # model loads, after one completion, and with a full batch of concurrent completions that fill
-# the context (the KV caches' worst case), then with the queue full too.
+# the context (the KV caches' worst case), then with the queue full too, then with the largest
+# answers a request may ask for (n, echo and top logprobs at their limits over a long prompt),
+# one and then ten at once, and after them (what the heap gives back).
 # Usage: deploy/measure-rss.sh [BINARY] [MODEL_DIR]   (env THREADS, MAX_BATCH, MAX_QUEUE)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,3 +51,15 @@ pids=()
 for _ in $(seq 1 $((MAX_BATCH + MAX_QUEUE))); do complete 256 & pids+=($!); done
 sleep 1; mem "during $((MAX_BATCH + MAX_QUEUE)) concurrent (batch + queue)"
 wait "${pids[@]}" || true; mem "after batch + queue"
+
+# The largest answers: n 8, echo, 20 top logprobs per token, a prompt of 900 token ids and 50
+# generated tokens (about 2.7 MB of JSON each for the shipped model).
+body=$(mktemp)
+python3 -c "import json; print(json.dumps({'prompt': [(i * 7919) % 8000 + 100 for i in range(900)], 'n': 8, 'echo': True, 'logprobs': 20, 'max_tokens': 50, 'ignore_eos': True}))" >"$body"
+heavy() { curl -sf "$url/v1/completions" -H 'Content-Type: application/json' -d @"$body" -o /dev/null -w '%{size_download}\n'; }
+echo "largest answer: $(heavy) bytes"; mem "after 1 largest answer"
+pids=()
+for _ in $(seq 1 10); do heavy >/dev/null & pids+=($!); done
+wait "${pids[@]}"; mem "after 10 concurrent largest answers"
+sleep 3; mem "3 s later (idle)"
+rm -f "$body"

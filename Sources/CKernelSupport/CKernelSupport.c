@@ -19,6 +19,14 @@ int dlcm_keep_freed_heap(unsigned long bytes) {
 #endif
 }
 
+int dlcm_release_freed_heap(void) {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}
+
 #if defined(__linux__)
 #include <pthread.h>
 #include <sched.h>

@@ -16,4 +16,11 @@ public enum HeapTuning {
 
     /// What `dlcm serve` and `dlcm bench` keep: 64 MiB.
     public static let serverBytes = 64 << 20
+
+    /// Gives every arena's free memory back to the kernel, the kept 64 MiB included (each
+    /// thread's arena keeps its own, so a few busy threads held three times that after a burst
+    /// of large answers). For a server that has gone quiet: the next burst faults pages in again.
+    public static func releaseFreed() {
+        _ = dlcm_release_freed_heap()
+    }
 }

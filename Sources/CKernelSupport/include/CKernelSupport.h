@@ -32,6 +32,8 @@ int dlcm_pin_thread(unsigned long thread, const int *cpus, int n);
 /// kernel, and serves blocks up to half of it from the heap (glibc's M_TRIM_THRESHOLD and
 /// M_MMAP_THRESHOLD); 0 on success, else an errno value (ENOSYS without glibc).
 int dlcm_keep_freed_heap(unsigned long bytes);
+/// Returns free heap memory of every arena to the kernel (glibc's malloc_trim(0)); 1 if any was.
+int dlcm_release_freed_heap(void);
 
 /// Sets the name of `thread` (a pthread_t; at most 15 bytes, as /proc/<pid>/task/<tid>/comm shows
 /// it); 0 on success, else an errno value.

@@ -1,6 +1,7 @@
 import Locking
 import Dispatch
 import DLCMRuntime
+import Kernels
 import Synchronization
 import Tokenization
 #if canImport(Glibc)
@@ -24,6 +25,10 @@ public struct EngineConfiguration: Sendable {
     /// benchmark) is picked up without a cross-CPU thread wake-up. Measured on one stream of
     /// back-to-back requests: median time to first token 1.5 -> 1.3 ms, +4-5% tokens/s.
     public var idleSpinSeconds: Double = 0.002
+    /// Out of work this long (seconds) after some, the engine thread gives the process's free
+    /// heap back to the kernel (`HeapTuning.releaseFreed`): a burst of large answers otherwise
+    /// leaves hundreds of MiB resident (`deploy/measure-rss.sh`). nil: never.
+    public var releaseHeapAfterIdleSeconds: Double? = 1
 
     public init(maxRunning: Int = 16, maxWaiting: Int = 64, prefillChunk: Int = 128, minimumStepSeconds: Double = 0,
                 idleSpinSeconds: Double = 0.002) {
@@ -140,6 +145,7 @@ public final class Engine: @unchecked Sendable {
 
     /// The loop: runs until `stop`.
     func run() {
+        var idle = IdleHeapRelease(after: configuration.releaseHeapAfterIdleSeconds)
         while true {
             heartbeat.store(monotonicNanoseconds(), ordering: .relaxed)
             iterations.add(1, ordering: .relaxed)
@@ -152,8 +158,38 @@ public final class Engine: @unchecked Sendable {
                 for s in running + waiting { finish(s, .cancelled) }   // followers go with their leader
                 return
             }
-            if !step() && !spinForWork() { _ = wake.wait(timeout: .now() + .milliseconds(100)) }
+            if step() {
+                idle.worked()
+            } else if !spinForWork() {
+                if idle.due(now: monotonicNanoseconds()) { HeapTuning.releaseFreed() }
+                _ = wake.wait(timeout: .now() + .milliseconds(100))
+            }
         }
+    }
+}
+
+/// When the engine, idle, should give freed heap back: once per quiet spell that follows work,
+/// after `after` seconds of it.
+struct IdleHeapRelease {
+    let afterNanos: UInt64?
+    private var workedSinceRelease = false
+    private var idleSince: UInt64?
+
+    init(after seconds: Double?) { afterNanos = seconds.map { UInt64(max(0, $0) * 1e9) } }
+
+    mutating func worked() {
+        workedSinceRelease = true
+        idleSince = nil
+    }
+
+    /// Called on each idle turn; true once, when the quiet spell is long enough.
+    mutating func due(now: UInt64) -> Bool {
+        guard let afterNanos, workedSinceRelease else { return false }
+        let since = idleSince ?? now
+        idleSince = since
+        guard now &- since >= afterNanos else { return false }
+        workedSinceRelease = false
+        return true
     }
 }
 

@@ -54,25 +54,52 @@ extension CompletionJob {
         return .object(f)
     }
 
-    /// OpenAI's legacy completions logprobs object for these tokens.
+    /// OpenAI's legacy completions logprobs object for these tokens, written straight to JSON
+    /// text: with echo, n and 20 top entries it is most of a multi-megabyte answer, and as a tree
+    /// of values it took several times its text's size.
     func logprobsJSON(_ tokens: [Int32], _ lps: [TokenLogprobs?]) -> JSON {
-        var strings: [JSON] = [], values: [JSON] = [], tops: [JSON] = [], offsets: [JSON] = []
+        let lp = { (k: Int) -> TokenLogprobs? in k < lps.count ? lps[k] : nil }
+        let topCount = lps.lazy.compactMap { $0?.top.count }.first ?? 0
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + tokens.count * (40 + 28 * topCount))
+        func comma(_ k: Int) { if k > 0 { out.append(UInt8(ascii: ",")) } }
+        out += #"{"tokens":["#.utf8
+        for (k, t) in tokens.enumerated() {
+            comma(k)
+            JSON.writeString(server.tokenString(t), to: &out)
+        }
+        out += #"],"token_logprobs":["#.utf8
+        for k in tokens.indices {
+            comma(k)
+            (lp(k).map { JSON.number($0.logprob) } ?? .null).write(to: &out)
+        }
+        out += #"],"top_logprobs":["#.utf8
+        for k in tokens.indices {
+            comma(k)
+            guard let l = lp(k) else { out += "null".utf8; continue }
+            out.append(UInt8(ascii: "{"))
+            for (j, e) in l.top.enumerated() {
+                comma(j)
+                JSON.writeString(server.tokenString(e.token), to: &out)
+                out.append(UInt8(ascii: ":"))
+                JSON.number(e.logprob).write(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        // UTF-8 byte offsets: a token may hold part of a character, so character offsets would
+        // not be well defined.
+        out += #"],"text_offset":["#.utf8
         var offset = 0
         var bytes: [UInt8] = []
         for (k, t) in tokens.enumerated() {
-            strings.append(.string(server.tokenString(t)))
-            // UTF-8 byte offsets: a token may hold part of a character, so character offsets
-            // would not be well defined.
-            offsets.append(.int(offset))
+            comma(k)
+            out += String(offset).utf8
             bytes.removeAll(keepingCapacity: true)
             server.tokenizer.appendBytes(of: t, skipSpecial: false, to: &bytes)
             offset += bytes.count
-            let lp = k < lps.count ? lps[k] : nil
-            values.append(lp.map { JSON.number($0.logprob) } ?? .null)
-            tops.append(lp.map { l in .object(l.top.map { (server.tokenString($0.token), JSON.number($0.logprob)) }) } ?? .null)
         }
-        return .object([("tokens", .array(strings)), ("token_logprobs", .array(values)),
-                        ("top_logprobs", .array(tops)), ("text_offset", .array(offsets))])
+        out += "]}".utf8
+        return .raw(out)
     }
 }
 

@@ -10,6 +10,9 @@ enum JSON: Equatable, Sendable {
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
+    /// JSON text already written, copied out as is: the bulk of a large answer (logprobs) is
+    /// written straight to bytes instead of being held as a tree of values first.
+    case raw([UInt8])
 
     static func == (a: JSON, b: JSON) -> Bool {
         switch (a, b) {
@@ -20,6 +23,7 @@ enum JSON: Equatable, Sendable {
         case let (.string(x), .string(y)): x == y
         case let (.array(x), .array(y)): x == y
         case let (.object(x), .object(y)): x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case let (.raw(x), .raw(y)): x == y
         default: false
         }
     }
@@ -74,9 +78,19 @@ extension JSON: Decodable {
 extension JSON {
     var bytes: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256)
+        out.reserveCapacity(256 + rawBytes)   // one allocation for a large answer, not a doubling series
         write(to: &out)
         return out
+    }
+
+    /// Bytes held in `.raw` parts.
+    var rawBytes: Int {
+        switch self {
+        case .raw(let b): b.count
+        case .array(let items): items.reduce(0) { $0 + $1.rawBytes }
+        case .object(let pairs): pairs.reduce(0) { $0 + $1.1.rawBytes }
+        default: 0
+        }
     }
 
     var text: String { String(decoding: bytes, as: UTF8.self) }
@@ -107,6 +121,7 @@ extension JSON {
                 v.write(to: &out)
             }
             out.append(UInt8(ascii: "}"))
+        case .raw(let b): out += b
         }
     }
 
