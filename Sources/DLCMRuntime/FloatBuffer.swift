@@ -23,6 +23,17 @@ final class FloatBuffer {
         capacity = newCapacity
     }
 
+    /// Grows to exactly `count` floats if it holds fewer, keeping the first `keep`.
+    func reserveExactly(_ count: Int, keep: Int) {
+        guard count > capacity else { return }
+        let fresh = FloatBuffer.allocate(count)
+        let kept = min(keep, capacity)
+        if kept > 0 { fresh.update(from: pointer, count: kept) }
+        free(pointer)
+        pointer = fresh
+        capacity = count
+    }
+
     /// Drops memory beyond `count` floats (used when a long sequence is reset).
     func shrink(to count: Int) {
         let target = max(count, 16)

@@ -12,12 +12,18 @@ final class KVCache {
     // Storage in f32 units; a position takes kvDim * element.byteSize bytes.
     private var keys: [FloatBuffer]
     private var values: [FloatBuffer]
+    /// Positions the stack can ever hold (its RoPE table's length): growth stops there.
+    let maxPositions: Int
+    /// Positions every layer has room for.
+    private(set) var capacity: Int
 
-    init(layers: Int, kvDim: Int, element: CacheElement = .standard, initialPositions: Int = 16) {
+    init(layers: Int, kvDim: Int, element: CacheElement = .standard, initialPositions: Int = 16, maxPositions: Int = .max) {
         self.layers = layers
         self.kvDim = kvDim
         self.element = element
-        let floats = (initialPositions * kvDim * element.byteSize + 3) / 4
+        self.maxPositions = maxPositions
+        capacity = max(1, min(initialPositions, maxPositions))
+        let floats = (capacity * kvDim * element.byteSize + 3) / 4
         keys = (0..<layers).map { _ in FloatBuffer(capacity: floats) }
         values = (0..<layers).map { _ in FloatBuffer(capacity: floats) }
     }
@@ -28,12 +34,16 @@ final class KVCache {
     /// Bytes between consecutive positions.
     var rowBytes: Int { kvDim * element.byteSize }
 
-    /// Ensures positions up to `positions` fit in every layer.
+    /// Ensures positions up to `positions` fit in every layer. Grows by doubling (amortised
+    /// copies), never past `maxPositions`: a sequence at the context limit holds exactly it.
     func reserve(positions: Int) {
+        guard positions > capacity else { return }
+        let target = max(positions, min(2 * capacity, maxPositions))
         for l in 0..<layers {
-            keys[l].reserve(floats(positions), keep: floats(count))
-            values[l].reserve(floats(positions), keep: floats(count))
+            keys[l].reserveExactly(floats(target), keep: floats(count))
+            values[l].reserveExactly(floats(target), keep: floats(count))
         }
+        capacity = target
     }
 
     /// (capacity, kvDim) `element`s: keys of layer `l`; rows >= count are being written by the
@@ -54,13 +64,15 @@ final class KVCache {
     func reset() {
         count = 0
         for l in 0..<layers { keys[l].shrink(to: floats(16)); values[l].shrink(to: floats(16)) }
+        capacity = min(capacity, 16)
     }
 
     var bytes: Int { keys.reduce(0) { $0 + $1.bytes } + values.reduce(0) { $0 + $1.bytes } }
 
     /// An independent cache holding the same positions.
     func copy() -> KVCache {
-        let c = KVCache(layers: layers, kvDim: kvDim, element: element, initialPositions: max(count, 16))
+        // The copy keeps the room reserved ahead (a forked sample decodes on from here).
+        let c = KVCache(layers: layers, kvDim: kvDim, element: element, initialPositions: max(capacity, 16), maxPositions: maxPositions)
         for l in 0..<layers {
             c.keys[l].pointer.update(from: keys[l].pointer, count: floats(count))
             c.values[l].pointer.update(from: values[l].pointer, count: floats(count))

@@ -64,6 +64,15 @@ public final class SequenceState {
     public var conceptCount: Int { segLengths.count }
 
     /// Bytes held by this sequence's caches.
+    /// Makes room in the token caches (encoder, decoder) for `tokens` positions at once, so a
+    /// sequence whose final length is known does not grow them step by step (each growth is a
+    /// copy, and the freed blocks fragment the heap under many sequences). The backbone's cache
+    /// holds one position per concept, a number not known ahead: it still grows.
+    public func reserve(tokens: Int) {
+        encoder.reserve(positions: tokens)
+        decoder.reserve(positions: tokens)
+    }
+
     public var memoryBytes: Int {
         encoder.bytes + backbone.bytes + decoder.bytes + crossK.bytes + crossV.bytes
             + 4 * (qPrev.count + segSum.count + zPrev.count + segLengths.count)

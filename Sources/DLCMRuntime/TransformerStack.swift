@@ -44,7 +44,7 @@ final class TransformerStack {
         rope = RoPETable(headDim: headDim, theta: ropeTheta, positions: maxPositions)
     }
 
-    func makeCache() -> KVCache { KVCache(layers: config.nLayers, kvDim: kvDim, element: cacheElement) }
+    func makeCache() -> KVCache { KVCache(layers: config.nLayers, kvDim: kvDim, element: cacheElement, maxPositions: rope.positions) }
 
     /// x (rows, width) in place: on return it holds norm(stack(x)). Appends each group's keys and
     /// values to its cache.

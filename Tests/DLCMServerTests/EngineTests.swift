@@ -1,4 +1,4 @@
-import DLCMEngine
+@testable import DLCMEngine
 import DLCMRuntime
 import Foundation
 import Testing
@@ -148,6 +148,52 @@ import Testing
             #expect(together.tokens[i] == solo, "prompt \(i)")
             #expect(budgeted.tokens[i] == solo, "prompt \(i), read in pieces")
         }
+    }
+}
+
+/// Admission: groups of a leader and its followers, first come first served.
+@Suite struct AdmissionTests {
+    @Test func groupsFitBesideTheSeatsTaken() {
+        #expect(Engine.admissions(occupied: 0, waiting: [8, 8, 8], maxRunning: 16) == 2)
+        #expect(Engine.admissions(occupied: 8, waiting: [8, 8], maxRunning: 16) == 1)
+        #expect(Engine.admissions(occupied: 9, waiting: [8, 1], maxRunning: 16) == 0)   // first come, first served
+        #expect(Engine.admissions(occupied: 0, waiting: [20, 1], maxRunning: 16) == 1)  // an empty batch takes any group
+        #expect(Engine.admissions(occupied: 3, waiting: [1, 1, 1, 1], maxRunning: 5) == 2)
+        #expect(Engine.admissions(occupied: 0, waiting: [], maxRunning: 16) == 0)
+    }
+
+    /// n = 4 groups submitted together never run more sequences than maxRunning, before or
+    /// after their prompts fork (every token event, on the engine thread, counts the batch).
+    @Test func forkedGroupsStayWithinMaxRunning() throws {
+        let bundle = try ModelBundle(directory: fixtureDirectory, threads: 1)
+        // Prompts read 4 tokens a step, so that later groups arrive while earlier leaders still read.
+        let engine = Engine(bundle: bundle, configuration: .init(maxRunning: 8, prefillChunk: 4))
+        let box = EngineTestBox()
+        let peak = NSLock()
+        nonisolated(unsafe) var most = 0
+        var p = GenerationParameters()
+        p.maxTokens = 40   // long enough that a group still decodes when the next one forks
+        p.ignoreEOS = true
+        for g in 0..<5 {
+            let prompt = [Int32(0)] + bundle.tokenizer.encode("Group \(g) has a prompt of a few words", parseSpecial: false)
+            try engine.submit((0..<4).map { _ in
+                EngineRequest(prompt: prompt, parameters: p) { e in
+                    switch e {
+                    case .token: peak.withLock { most = max(most, engine.running.count) }   // on the engine thread
+                    case .finished: box.done()
+                    default: break
+                    }
+                }
+            })
+        }
+        // All five wait before the first step.
+        try engine.start()
+        defer { engine.stop() }
+        let deadline = Date().addingTimeInterval(20)
+        while box.finishedCount < 20 && Date() < deadline { usleep(1000) }
+        #expect(box.finishedCount == 20)
+        #expect(peak.withLock { most } > 0)
+        #expect(peak.withLock { most } <= 8, "peak \(peak.withLock { most })")
     }
 }
 

@@ -6,6 +6,19 @@ import Glibc
 extension Engine {
     /// One scheduling round: drop cancelled and expired sequences, admit waiting ones, run one
     /// batched forward, hand out its results. Returns false when there was nothing to run.
+    /// How many waiting groups (leader and followers, sizes in queue order) join the batch now,
+    /// first come first served: each must fit beside the `occupied` seats, except that an empty
+    /// batch takes the first group whatever its size.
+    static func admissions(occupied: Int, waiting sizes: [Int], maxRunning: Int) -> Int {
+        var taken = occupied, admitted = 0
+        for size in sizes {
+            guard taken == 0 || taken + size <= maxRunning else { break }
+            taken += size
+            admitted += 1
+        }
+        return admitted
+    }
+
     func step() -> Bool {
         let now = monotonicNanoseconds()
         for s in running + waiting + (running + waiting).flatMap(\.followers) {
@@ -15,10 +28,17 @@ extension Engine {
                 finish(s, .timeout)
             }
         }
-        // A leader joins with its followers: they will need their own slots once it has read the prompt.
-        while let s = waiting.first, running.isEmpty || running.count + 1 + s.followers.count <= configuration.maxRunning {
-            waiting.removeFirst()
+        // A leader joins with its followers, and they hold their seats from then on: they fork
+        // into sequences of their own once it has read the prompt. Counting only running slots
+        // would let several n = 8 groups in at once and the batch past maxRunning after the forks.
+        let seats = Engine.admissions(occupied: running.reduce(0) { $0 + 1 + $1.followers.count },
+                                      waiting: waiting.map { 1 + $0.followers.count },
+                                      maxRunning: configuration.maxRunning)
+        for _ in 0..<seats {
+            let s = waiting.removeFirst()
             s.sequence = model.newSequence()
+            // Room for the whole sequence at once (followers inherit it when they fork).
+            s.sequence!.reserve(tokens: min(s.request.prompt.count + s.request.parameters.maxTokens, model.config.maxSeqLen))
             running.append(s)
         }
         for s in waiting { notifyWaiting(s) }
