@@ -39,8 +39,14 @@ def row(path: str) -> str | None:
     setting = f"{args['size']}, {args.get('train_boundaries', 'sample')}" + (", router grad" if args.get("router_grad") else "")
     if args.get("collapse_loss"):
         setting += f", collapse loss {args['collapse_loss']:g}"
-    if args.get("token_window"):
-        setting += f", token window {args['token_window']}"
+    enc = args.get("encoder_window") if args.get("encoder_window") is not None else args.get("token_window", 0)
+    dec = args.get("decoder_window") if args.get("decoder_window") is not None else args.get("token_window", 0)
+    if enc == dec and enc:
+        setting += f", token window {enc}"
+    elif enc or dec:
+        setting += f", windows enc {enc or 'all'} / dec {dec or 'all'}"
+    if args.get("target_r"):
+        setting += f", R {args['target_r']:g}"
     if args.get("aux", 0.03) != 0.03:
         setting += f", aux {args['aux']:g}"
     return (f"| {name} | {setting} | {r['tokens_seen'] / 1e6:.2f}M | {learned['loss']:.3f} | {tpc:.2f} | "

@@ -201,6 +201,7 @@ def main():
     ap.add_argument("--wd", type=float, default=0.1)
     ap.add_argument("--sigma", type=float, default=0.05)
     ap.add_argument("--aux", type=float, default=0.03, help="global parser loss weight (lambda)")
+    ap.add_argument("--target-r", type=float, default=None, help="target tokens per concept (default: the preset's)")
     ap.add_argument("--warmup", type=int, default=150)
     ap.add_argument("--train-boundaries", choices=["sample", "threshold"], default="sample",
                     help="segment starts while training: Bernoulli(sharpen(p)), or p >= threshold as at inference")
@@ -213,6 +214,10 @@ def main():
                     help="the encoder's and decoder's self-attention see at most this many tokens (0: all); "
                          "context further back reaches the decoder only through concepts (an experiment: "
                          "the Swift runtime does not implement it, export.py refuses it)")
+    ap.add_argument("--encoder-window", type=int, default=None,
+                    help="the encoder's window alone (overrides --token-window for the encoder; 0: all)")
+    ap.add_argument("--decoder-window", type=int, default=None,
+                    help="the decoder's window alone (overrides --token-window for the decoder; 0: all)")
     ap.add_argument("--ablate", action="store_true",
                     help="after training, score the validation windows with forced boundaries (ablate.py)")
     ap.add_argument("--threads", type=int, default=1)
@@ -234,6 +239,13 @@ def main():
     cfg = presets(args.size)[args.model]
     if args.token_window and args.model == "dlcm":
         cfg.encoder.window = cfg.decoder.window = args.token_window
+    if args.model == "dlcm":
+        if args.target_r is not None:
+            cfg.target_r = args.target_r
+        if args.encoder_window is not None:
+            cfg.encoder.window = args.encoder_window
+        if args.decoder_window is not None:
+            cfg.decoder.window = args.decoder_window
     model = DLCM(cfg) if args.model == "dlcm" else DenseLM(cfg)
     mup_init(model, args.sigma)
     model.train()
