@@ -6,13 +6,39 @@ public struct StackConfig: Codable, Sendable, Equatable {
     public var nHeads: Int
     public var nKVHeads: Int
     public var ffnDim: Int
+    /// Self-attention sees at most this many positions, its own included (a sliding window);
+    /// 0, or absent from config.json: every earlier position.
+    public var window: Int
 
     enum CodingKeys: String, CodingKey {
-        case nLayers = "n_layers", nHeads = "n_heads", nKVHeads = "n_kv_heads", ffnDim = "ffn_dim"
+        case nLayers = "n_layers", nHeads = "n_heads", nKVHeads = "n_kv_heads", ffnDim = "ffn_dim", window
     }
 
-    public init(nLayers: Int, nHeads: Int, nKVHeads: Int, ffnDim: Int) {
-        self.nLayers = nLayers; self.nHeads = nHeads; self.nKVHeads = nKVHeads; self.ffnDim = ffnDim
+    public init(nLayers: Int, nHeads: Int, nKVHeads: Int, ffnDim: Int, window: Int = 0) {
+        self.nLayers = nLayers; self.nHeads = nHeads; self.nKVHeads = nKVHeads; self.ffnDim = ffnDim; self.window = window
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        nLayers = try c.decode(Int.self, forKey: .nLayers)
+        nHeads = try c.decode(Int.self, forKey: .nHeads)
+        nKVHeads = try c.decode(Int.self, forKey: .nKVHeads)
+        ffnDim = try c.decode(Int.self, forKey: .ffnDim)
+        window = try c.decodeIfPresent(Int.self, forKey: .window) ?? 0
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(nLayers, forKey: .nLayers)
+        try c.encode(nHeads, forKey: .nHeads)
+        try c.encode(nKVHeads, forKey: .nKVHeads)
+        try c.encode(ffnDim, forKey: .ffnDim)
+        if window > 0 { try c.encode(window, forKey: .window) }   // full attention: no field, as the recipe writes
+    }
+
+    /// The first position a query at `position` attends.
+    @inline(__always) func firstAttended(by position: Int) -> Int {
+        window > 0 ? max(0, position + 1 - window) : 0
     }
 }
 
@@ -105,7 +131,11 @@ public struct DLCMConfig: Codable, Sendable, Equatable {
             try check((width / s.nHeads) % 2 == 0, "\(name).n_heads", "must leave an even head dim for RoPE")
             try check(s.nKVHeads > 0 && s.nHeads % s.nKVHeads == 0, "\(name).n_kv_heads", "must divide n_heads")
             try check(s.ffnDim > 0, "\(name).ffn_dim", "must be positive")
+            try check(s.window >= 0, "\(name).window", "must be 0 (every position) or positive")
         }
+        // The backbone reads concepts, whose spacing varies: a window over them is not a model
+        // the recipe defines.
+        try check(backbone.window == 0, "backbone.window", "must be 0: only the token stacks (encoder, decoder) may be windowed")
         try check(crossNHeads > 0 && dToken % crossNHeads == 0, "cross_n_heads", "must divide d_token")
         try check(crossFFNDim > 0, "cross_ffn_dim", "must be positive")
         try check(dScan > 0, "d_scan", "must be positive")

@@ -81,7 +81,8 @@ final class TransformerStack {
             // Groups of several new rows (prefill chunks) in matrix form; single rows (decode) below.
             var rowLoop = [Int]()
             for g in groups {
-                if g.count >= 8 {
+                // A windowed stack reads only its last few positions per row: the row loop.
+                if g.count >= 8 && config.window == 0 {
                     block.run(q: q, att: att, first: g.first, n: g.count, start: g.cache.count,
                               keys: g.cache.keys(l), values: g.cache.values(l), element: g.cache.element,
                               nHeads: nh, nKVHeads: config.nKVHeads, headDim: hd, pool: pool)
@@ -91,14 +92,15 @@ final class TransformerStack {
             }
             // Two query heads per KV head (the shipped shapes): score and mix both in one pass
             // over the cached rows, so each K and V row is loaded once.
-            let paired = rep == 2, nkv = config.nKVHeads
+            let paired = rep == 2, nkv = config.nKVHeads, stack = config
             let work = rowLoop.count * (paired ? nkv : nh)
             let body: (Range<Int>) -> Void = paired ? { range in
                 for item in range {
                     let r = rowLoop[item / nkv], kvh = item % nkv
-                    let n = rowPos[r] + 1
+                    let lo = stack.firstAttended(by: rowPos[r]), n = rowPos[r] + 1 - lo
                     let cache = rowCache[r], e = cache.element
-                    let keys = cache.keys(l) + kvh * hd * e.byteSize, values = cache.values(l) + kvh * hd * e.byteSize
+                    let at = (lo * kvd + kvh * hd) * e.byteSize
+                    let keys = cache.keys(l) + at, values = cache.values(l) + at
                     let q0 = q + r * qDim + 2 * kvh * hd, out0 = att + r * qDim + 2 * kvh * hd
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * n) { sbuf in
                         let s0 = sbuf.baseAddress!, s1 = s0 + n
@@ -111,9 +113,10 @@ final class TransformerStack {
             } : { range in
                 for item in range {
                     let r = rowLoop[item / nh], h = item % nh, kvh = h / rep
-                    let n = rowPos[r] + 1
+                    let lo = stack.firstAttended(by: rowPos[r]), n = rowPos[r] + 1 - lo
                     let cache = rowCache[r], e = cache.element
-                    let keys = cache.keys(l) + kvh * hd * e.byteSize, values = cache.values(l) + kvh * hd * e.byteSize
+                    let at = (lo * kvd + kvh * hd) * e.byteSize
+                    let keys = cache.keys(l) + at, values = cache.values(l) + at
                     let qh = q + r * qDim + h * hd, out = att + r * qDim + h * hd
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { sbuf in
                         let s = sbuf.baseAddress!
@@ -125,7 +128,8 @@ final class TransformerStack {
             }
             // Split over threads once there are a few items and enough cached rows to read: one
             // item (a row's head pair over ~100 positions) is ~1 us, a hand-off ~1 us.
-            if let pool, work >= 4, work * (rowPos.last ?? 0) >= 1024 { pool.parallelFor(work, body) } else if work > 0 { body(0..<work) }
+            let reach = config.window > 0 ? min(config.window, (rowPos.last ?? 0) + 1) : (rowPos.last ?? 0)
+            if let pool, work >= 4, work * reach >= 1024 { pool.parallelFor(work, body) } else if work > 0 { body(0..<work) }
             matmul(x, att, w.wo, m: rows, accumulate: true, pool: pool)
 
             w.ffnNorm.withUnsafeBufferPointer { nw in

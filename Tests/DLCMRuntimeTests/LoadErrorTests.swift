@@ -26,6 +26,26 @@ import Testing
         #expect(loadError(try scratchCopy { $0["concept_attention"] = "sideways" }).contains("concept_attention"))
         #expect(loadError(try scratchCopy { $0["max_seq_len"] = "long" }).contains("max_seq_len"))
         #expect(loadError(try scratchCopy { $0["encoder"] = ["n_layers": 2, "n_heads": 3, "n_kv_heads": 1, "ffn_dim": 64] }).contains("encoder.n_heads"))
+        #expect(loadError(try scratchCopy { c in
+            var dec = c["decoder"] as! [String: Any]; dec["window"] = -1; c["decoder"] = dec
+        }).contains("decoder.window"))
+        #expect(loadError(try scratchCopy { c in
+            var bb = c["backbone"] as! [String: Any]; bb["window"] = 4; c["backbone"] = bb
+        }).contains("backbone.window"))
+        // A window on a token stack is a model like any other.
+        #expect(loadError(try scratchCopy { c in
+            var enc = c["encoder"] as! [String: Any]; enc["window"] = 3; c["encoder"] = enc
+        }) == "")
+    }
+
+    @Test func windowFieldRoundTripsAndIsAbsentForFullAttention() throws {
+        let full = StackConfig(nLayers: 1, nHeads: 2, nKVHeads: 1, ffnDim: 8)
+        let windowed = StackConfig(nLayers: 1, nHeads: 2, nKVHeads: 1, ffnDim: 8, window: 4)
+        #expect(!String(decoding: try JSONEncoder().encode(full), as: UTF8.self).contains("window"))
+        #expect(try JSONDecoder().decode(StackConfig.self, from: JSONEncoder().encode(windowed)) == windowed)
+        #expect(windowed.firstAttended(by: 2) == 0)
+        #expect(windowed.firstAttended(by: 10) == 7)
+        #expect(full.firstAttended(by: 10) == 0)
     }
 
     @Test func weightsThatDoNotMatchTheConfigNameTheTensor() throws {

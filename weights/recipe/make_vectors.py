@@ -3,6 +3,7 @@
   python3 weights/recipe/make_vectors.py tiny                       # tiny random DLCMs, both modes
   python3 weights/recipe/make_vectors.py shipped weights/dlcm-10m-debian
   python3 weights/recipe/make_vectors.py quant                      # quantized checkpoint fixtures
+  python3 weights/recipe/make_vectors.py windowed                   # a tiny DLCM with windowed token stacks
 
 tiny: Tests/DLCMRuntimeTests/Resources/tiny-{replicated,unique}/ with config.json,
 model.safetensors and vectors.json: per prompt the token ids, per-token p and b, the segment count,
@@ -96,6 +97,34 @@ def tiny():
         print(mode, [(len(c["prompt"]), c["segments"], c["segments_after_greedy"]) for c in cases])
 
 
+def windowed():
+    """Tests/DLCMRuntimeTests/Resources/tiny-windowed/: the tiny replicated DLCM with windowed token
+    stacks (the encoder sees its last 2 positions, the decoder its last 4), as `train.py
+    --encoder-window 2 --decoder-window 4` trains them. Prompts run past both windows."""
+    from model import StackConfig
+    from tiny import tiny_config
+    cfg = tiny_config("replicated")
+    cfg.encoder = StackConfig(2, 4, 2, 64, window=2)
+    cfg.decoder = StackConfig(2, 4, 4, 64, window=4)
+    model = tiny_model(seed=13, config=cfg)
+    d = os.path.join(ROOT, "Tests", "DLCMRuntimeTests", "Resources", "tiny-windowed")
+    save_dlcm(model, d)
+    g = torch.Generator().manual_seed(101)
+    cases = []
+    for length in (1, 2, 7, 19, 48, 90):
+        for attempt in range(200):
+            prompt = torch.randint(1, cfg.vocab_size, (length,), generator=g).tolist()
+            c, ok = case(model, prompt, n_greedy=40)
+            if ok:
+                cases.append(c)
+                break
+        else:
+            raise SystemExit(f"no prompt of length {length} with a safe margin")
+    json.dump(dict(mode="replicated", threshold=cfg.threshold, margin=MARGIN, cases=cases),
+              open(os.path.join(d, "vectors.json"), "w"))
+    print("windowed", [(len(c["prompt"]), c["segments"], c["segments_after_greedy"]) for c in cases])
+
+
 def shipped(model_dir: str):
     from tokenizers import Tokenizer
     model = load_dlcm(model_dir)
@@ -181,5 +210,7 @@ if __name__ == "__main__":
         eval_vectors()
     elif sys.argv[1] == "quant":
         quant()
+    elif sys.argv[1] == "windowed":
+        windowed()
     else:
         shipped(sys.argv[2])
