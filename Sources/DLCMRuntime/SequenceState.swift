@@ -69,8 +69,8 @@ public final class SequenceState {
     /// copy, and the freed blocks fragment the heap under many sequences). The backbone's cache
     /// holds one position per concept, a number not known ahead: it still grows.
     public func reserve(tokens: Int) {
-        encoder.reserve(positions: tokens)
-        decoder.reserve(positions: tokens)
+        // A windowed cache keeps only its window's rows: it never needs the whole length.
+        for cache in [encoder, decoder] where cache.window == 0 { cache.reserve(positions: tokens) }
     }
 
     public var memoryBytes: Int {

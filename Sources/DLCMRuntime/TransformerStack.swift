@@ -44,7 +44,9 @@ final class TransformerStack {
         rope = RoPETable(headDim: headDim, theta: ropeTheta, positions: maxPositions)
     }
 
-    func makeCache() -> KVCache { KVCache(layers: config.nLayers, kvDim: kvDim, element: cacheElement, maxPositions: rope.positions) }
+    func makeCache() -> KVCache {
+        KVCache(layers: config.nLayers, kvDim: kvDim, element: cacheElement, window: config.window, maxPositions: rope.positions)
+    }
 
     /// x (rows, width) in place: on return it holds norm(stack(x)). Appends each group's keys and
     /// values to its cache.
@@ -99,7 +101,7 @@ final class TransformerStack {
                     let r = rowLoop[item / nkv], kvh = item % nkv
                     let lo = stack.firstAttended(by: rowPos[r]), n = rowPos[r] + 1 - lo
                     let cache = rowCache[r], e = cache.element
-                    let at = (lo * kvd + kvh * hd) * e.byteSize
+                    let at = ((lo - cache.base) * kvd + kvh * hd) * e.byteSize
                     let keys = cache.keys(l) + at, values = cache.values(l) + at
                     let q0 = q + r * qDim + 2 * kvh * hd, out0 = att + r * qDim + 2 * kvh * hd
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * n) { sbuf in
@@ -115,7 +117,7 @@ final class TransformerStack {
                     let r = rowLoop[item / nh], h = item % nh, kvh = h / rep
                     let lo = stack.firstAttended(by: rowPos[r]), n = rowPos[r] + 1 - lo
                     let cache = rowCache[r], e = cache.element
-                    let at = (lo * kvd + kvh * hd) * e.byteSize
+                    let at = ((lo - cache.base) * kvd + kvh * hd) * e.byteSize
                     let keys = cache.keys(l) + at, values = cache.values(l) + at
                     let qh = q + r * qDim + h * hd, out = att + r * qDim + h * hd
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { sbuf in
