@@ -70,8 +70,16 @@ def training_boundaries(a: dict) -> tuple[str, str]:
     if col:
         words += (f"; a collapse penalty (weight {col}) on the share of the backbone outputs' energy along their mean keeps them "
                   "from converging to one vector (docs/model.md §8)")
+    enc = a.get("encoder_window") if a.get("encoder_window") is not None else a.get("token_window", 0)
+    dec = a.get("decoder_window") if a.get("decoder_window") is not None else a.get("token_window", 0)
+    if enc or dec:
+        words += (f"; the encoder's self-attention sees {f'its last {enc} tokens' if enc else 'every earlier token'} and the "
+                  f"decoder's {f'its last {dec}' if dec else 'every earlier one'}, so older context reaches the decoder only "
+                  "through concepts (weights/recipe/EXPERIMENTS.md)")
     flags = ((" --train-boundaries threshold" if thr else "") + (" --router-grad" if grad else "")
-             + (f" --collapse-loss {col}" if col else "") + " --ablate")
+             + (f" --collapse-loss {col}" if col else "")
+             + (f" --encoder-window {enc}" if enc else "") + (f" --decoder-window {dec}" if dec else "")
+             + (f" --target-r {a['target_r']:g}" if a.get("target_r") else "") + " --ablate")
     return words, flags
 
 
@@ -223,7 +231,7 @@ briefly trained to be useful for anything else.
 | | |
 |---|---|
 | parameters | {rd['params']:,} ({rd['non_embedding_params']:,} non-embedding) |
-| token stacks | d_token {cfg.d_token}; encoder {cfg.encoder.n_layers} layers, decoder {cfg.decoder.n_layers} layers, {cfg.encoder.n_heads} heads / {cfg.encoder.n_kv_heads} KV heads, FFN {cfg.encoder.ffn_dim} |
+| token stacks | d_token {cfg.d_token}; encoder {cfg.encoder.n_layers} layers, decoder {cfg.decoder.n_layers} layers, {cfg.encoder.n_heads} heads / {cfg.encoder.n_kv_heads} KV heads, FFN {cfg.encoder.ffn_dim}{f"; self-attention windows: encoder {cfg.encoder.window or 'all'}, decoder {cfg.decoder.window or 'all'} tokens" if (cfg.encoder.window or cfg.decoder.window) else ""} |
 | concept backbone | d_concept {cfg.d_concept}; {cfg.backbone.n_layers} layers, {cfg.backbone.n_heads} heads / {cfg.backbone.n_kv_heads} KV heads, FFN {cfg.backbone.ffn_dim} |
 | cross-attention | {cfg.cross_n_heads} heads, FFN {cfg.cross_ffn_dim}; `concept_attention: {cfg.concept_attention}` |
 | router | d_scan {cfg.d_scan}, threshold {cfg.threshold}, target R = {cfg.target_r} |
