@@ -212,8 +212,7 @@ def main():
                          "(0 = off): keeps the concept path from settling on one constant vector")
     ap.add_argument("--token-window", type=int, default=0,
                     help="the encoder's and decoder's self-attention see at most this many tokens (0: all); "
-                         "context further back reaches the decoder only through concepts (an experiment: "
-                         "the Swift runtime does not implement it, export.py refuses it)")
+                         "context further back reaches the decoder only through concepts (weights/FORMAT.md)")
     ap.add_argument("--encoder-window", type=int, default=None,
                     help="the encoder's window alone (overrides --token-window for the encoder; 0: all)")
     ap.add_argument("--decoder-window", type=int, default=None,
