@@ -17,6 +17,13 @@ let hotCodeSettings: [SwiftSetting] = [
     .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
 
+/// Code that reads files from outside (checkpoint headers): optimised, but never -Ounchecked, so a
+/// malformed file meets a bounds or overflow check rather than undefined behaviour.
+let checkedCodeSettings: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", targetCPU]),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+
 let package = Package(
     name: "dlcm-server",
     products: [
@@ -44,7 +51,7 @@ let package = Package(
         ),
         .target(
             name: "SafeTensors",
-            swiftSettings: hotCodeSettings
+            swiftSettings: checkedCodeSettings
         ),
         .executableTarget(
             name: "kernel-bench",

@@ -18,7 +18,7 @@ import Testing
         var p = GenerationParameters()
         p.maxTokens = 3
         try engine.submit([EngineRequest(prompt: [0, 1, 2], parameters: p) { if case .finished = $0 { done.done() } }])
-        while done.finishedCount < 1 { usleep(1000) }
+        #expect(engineWait { done.finishedCount >= 1 })
         let thread = try #require(engine.computeThreads.first)
         func cpuSeconds() -> Double {
             var clock = clockid_t()
@@ -60,7 +60,7 @@ import Testing
                 })
             }
             try engine.submit(reqs)
-            while out.finishedCount < idx.count { usleep(1000) }
+            #expect(engineWait(seconds: 60) { out.finishedCount >= idx.count })
             return out.snapshot
         }
         var solo: [Int: [Int32]] = [:]
@@ -134,7 +134,7 @@ import Testing
             for r in reqs { try engine.submit([r]) }
             try engine.start()
             defer { engine.stop() }
-            while out.finishedCount < idx.count { usleep(1000) }
+            #expect(engineWait(seconds: 60) { out.finishedCount >= idx.count })
             return (engine.metrics.snapshot.steps, out.snapshot)
         }
         let all = Array(0..<texts.count)
@@ -195,6 +195,18 @@ import Testing
         #expect(peak.withLock { most } > 0)
         #expect(peak.withLock { most } <= 8, "peak \(peak.withLock { most })")
     }
+}
+
+/// Polls `condition` every millisecond until it holds or `seconds` pass; whether it held (no wait
+/// in the tests goes without a deadline).
+@discardableResult
+func engineWait(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        if Date() > deadline { return false }
+        usleep(1000)
+    }
+    return true
 }
 
 /// Events per sequence, as names, from the engine thread.

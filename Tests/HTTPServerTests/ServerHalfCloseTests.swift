@@ -91,7 +91,7 @@ struct ServerHalfCloseTests {
         try withServer(handler: handler) { server in
             var client: TestClient? = try TestClient(port: server.port)
             try client!.send("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n")
-            while kept.withLock({ $0 == nil }) { usleep(1_000) }
+            #expect(waitUntil { kept.withLock { $0 != nil } })
             client = nil  // closed for good: the probe's bytes meet a reset
             #expect(cancelled.wait(timeout: .now() + 3) == .success)
             #expect(server.counters.snapshot.openConnections == 0)

@@ -98,7 +98,7 @@ struct ServerStreamingTests {
         try withServer(handler: handler) { server in
             var client: TestClient? = try TestClient(port: server.port)
             try client!.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            while kept.withLock({ $0 == nil }) { usleep(1_000) }
+            #expect(waitUntil { kept.withLock { $0 != nil } })
             client = nil
             let responder = try #require(kept.withLock { $0 })
             let deadline = monotonicSeconds() + 3
@@ -137,7 +137,7 @@ struct ServerStreamingTests {
             let busy = try TestClient(port: server.port)
             try busy.send("GET /work HTTP/1.1\r\nHost: x\r\n\r\n")
             let idle = try TestClient(port: server.port)
-            while kept.withLock({ $0 == nil }) { usleep(1_000) }
+            #expect(waitUntil { kept.withLock { $0 != nil } })
             server.stopAccepting()
             #expect(idle.waitForClose())  // idle connection closed by the drain
             #expect(throws: TestClientError.self) { _ = try TestClient(port: server.port) }
@@ -157,7 +157,7 @@ struct ServerStreamingTests {
         try server.start()
         let client = try TestClient(port: server.port)
         try client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        while server.counters.snapshot.requestsParsed == 0 { usleep(1_000) }
+        #expect(waitUntil { server.counters.snapshot.requestsParsed > 0 })
         server.stop()
         #expect(cancelled.wait(timeout: .now() + 3) == .success)
         #expect(client.waitForClose())

@@ -182,6 +182,18 @@ let echoHandler: HTTPHandler = { request, responder in
         body: "\(request.method) \(request.path) \(String(decoding: request.body, as: UTF8.self))")
 }
 
+/// Polls `condition` every millisecond until it holds or `seconds` pass; whether it held. Every
+/// wait in the tests has a deadline, so a broken server fails a test instead of hanging the run.
+@discardableResult
+func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+    let deadline = monotonicSeconds() + seconds
+    while !condition() {
+        if monotonicSeconds() > deadline { return false }
+        usleep(1_000)
+    }
+    return true
+}
+
 func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
