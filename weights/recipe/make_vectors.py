@@ -75,23 +75,28 @@ def case(model, prompt: list[int], n_greedy: int, logit_positions=None):
     return out, ok
 
 
+def safe_cases(model, g: torch.Generator) -> list[dict]:
+    """One case per prompt length, each prompt drawn from `g` until its decisions keep MARGIN."""
+    cases = []
+    for length in (1, 2, 7, 19, 48, 90):
+        for attempt in range(200):
+            prompt = torch.randint(1, model.cfg.vocab_size, (length,), generator=g).tolist()
+            c, ok = case(model, prompt, n_greedy=40)
+            if ok:
+                cases.append(c)
+                break
+        else:
+            raise SystemExit(f"no prompt of length {length} with a safe margin")
+    return cases
+
+
 def tiny():
     for mode in ("replicated", "unique"):
         model = tiny_model(mode, seed=11)
         cfg = model.cfg
         d = os.path.join(ROOT, "Tests", "DLCMRuntimeTests", "Resources", f"tiny-{mode}")
         save_dlcm(model, d)
-        g = torch.Generator().manual_seed(100)
-        cases = []
-        for length in (1, 2, 7, 19, 48, 90):
-            for attempt in range(200):
-                prompt = torch.randint(1, cfg.vocab_size, (length,), generator=g).tolist()
-                c, ok = case(model, prompt, n_greedy=40)
-                if ok:
-                    cases.append(c)
-                    break
-            else:
-                raise SystemExit(f"no prompt of length {length} with a safe margin")
+        cases = safe_cases(model, torch.Generator().manual_seed(100))
         json.dump(dict(mode=mode, threshold=cfg.threshold, margin=MARGIN, cases=cases),
                   open(os.path.join(d, "vectors.json"), "w"))
         print(mode, [(len(c["prompt"]), c["segments"], c["segments_after_greedy"]) for c in cases])
@@ -109,17 +114,7 @@ def windowed():
     model = tiny_model(seed=13, config=cfg)
     d = os.path.join(ROOT, "Tests", "DLCMRuntimeTests", "Resources", "tiny-windowed")
     save_dlcm(model, d)
-    g = torch.Generator().manual_seed(101)
-    cases = []
-    for length in (1, 2, 7, 19, 48, 90):
-        for attempt in range(200):
-            prompt = torch.randint(1, cfg.vocab_size, (length,), generator=g).tolist()
-            c, ok = case(model, prompt, n_greedy=40)
-            if ok:
-                cases.append(c)
-                break
-        else:
-            raise SystemExit(f"no prompt of length {length} with a safe margin")
+    cases = safe_cases(model, torch.Generator().manual_seed(101))
     json.dump(dict(mode="replicated", threshold=cfg.threshold, margin=MARGIN, cases=cases),
               open(os.path.join(d, "vectors.json"), "w"))
     print("windowed", [(len(c["prompt"]), c["segments"], c["segments_after_greedy"]) for c in cases])
