@@ -14,13 +14,7 @@ final class FloatBuffer {
     /// Makes room for `count` floats, keeping the first `keep` (all by default).
     func reserve(_ count: Int, keep: Int? = nil) {
         guard count > capacity else { return }
-        let newCapacity = max(count, capacity * 2)
-        let fresh = FloatBuffer.allocate(newCapacity)
-        let kept = min(keep ?? capacity, capacity)
-        if kept > 0 { fresh.update(from: pointer, count: kept) }
-        free(pointer)
-        pointer = fresh
-        capacity = newCapacity
+        reserveExactly(max(count, capacity * 2), keep: keep ?? capacity)
     }
 
     /// Grows to exactly `count` floats if it holds fewer, keeping the first `keep`.

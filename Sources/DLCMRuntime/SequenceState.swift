@@ -63,7 +63,6 @@ public final class SequenceState {
     /// Completed concepts (backbone steps taken).
     public var conceptCount: Int { segLengths.count }
 
-    /// Bytes held by this sequence's caches.
     /// Makes room in the token caches (encoder, decoder) for `tokens` positions at once, so a
     /// sequence whose final length is known does not grow them step by step (each growth is a
     /// copy, and the freed blocks fragment the heap under many sequences). The backbone's cache
@@ -73,6 +72,7 @@ public final class SequenceState {
         for cache in [encoder, decoder] where cache.window == 0 { cache.reserve(positions: tokens) }
     }
 
+    /// Bytes held by this sequence's caches.
     public var memoryBytes: Int {
         encoder.bytes + backbone.bytes + decoder.bytes + crossK.bytes + crossV.bytes
             + 4 * (qPrev.count + segSum.count + zPrev.count + segLengths.count)

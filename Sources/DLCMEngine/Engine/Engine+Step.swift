@@ -4,8 +4,6 @@ import Glibc
 #endif
 
 extension Engine {
-    /// One scheduling round: drop cancelled and expired sequences, admit waiting ones, run one
-    /// batched forward, hand out its results. Returns false when there was nothing to run.
     /// How many waiting groups (leader and followers, sizes in queue order) join the batch now,
     /// first come first served: each must fit beside the `occupied` seats, except that an empty
     /// batch takes the first group whatever its size.
@@ -19,6 +17,8 @@ extension Engine {
         return admitted
     }
 
+    /// One scheduling round: drop cancelled and expired sequences, admit waiting ones, run one
+    /// batched forward, hand out its results. Returns false when there was nothing to run.
     func step() -> Bool {
         let now = monotonicNanoseconds()
         for s in running + waiting + (running + waiting).flatMap(\.followers) {
