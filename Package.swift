@@ -44,9 +44,11 @@ let package = Package(
         // `pause` for spin loops (no Swift spelling for it), thread affinity, and the int8 (AVX512-VNNI) quantized dot products, which need intrinsics: compiled for
         // the same CPU as the Swift kernels, and optimised in debug builds too.
         .target(name: "CKernelSupport", cSettings: [.unsafeFlags(["-march=\(targetCPU)", "-O2"])]),
+        // The package's one clock (CLOCK_MONOTONIC): deadlines, latencies and benchmarks read it.
+        .target(name: "MonotonicTime"),
         .target(
             name: "Kernels",
-            dependencies: ["CKernelSupport"],
+            dependencies: ["CKernelSupport", "MonotonicTime"],
             swiftSettings: hotCodeSettings
         ),
         .target(
@@ -55,20 +57,20 @@ let package = Package(
         ),
         .executableTarget(
             name: "kernel-bench",
-            dependencies: ["Kernels"],
+            dependencies: ["Kernels", "MonotonicTime"],
             swiftSettings: hotCodeSettings
         ),
         // The model: config, weights, caches, batched forward. Knows nothing of text or HTTP.
         .target(
             name: "DLCMRuntime",
-            dependencies: ["Kernels", "SafeTensors"],
+            dependencies: ["Kernels", "MonotonicTime", "SafeTensors"],
             swiftSettings: hotCodeSettings
         ),
 
         // Hugging Face tokenizer.json (byte-level BPE) loader, encoder and decoder.
         .target(name: "Tokenization"),
         // Encoding throughput: `swift run -c release tokenizer-bench <tokenizer.json> <text file>`.
-        .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenization"]),
+        .executableTarget(name: "tokenizer-bench", dependencies: ["MonotonicTime", "Tokenization"]),
         // Glibc's module map has no <sys/epoll.h>/<sys/eventfd.h>, and accept4 needs _GNU_SOURCE.
         .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
         // TLS for HTTPServer (libssl-dev); the context settings OpenSSL spells as macros are set in shim.h.
@@ -80,21 +82,21 @@ let package = Package(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         // HTTP/1.1 over non-blocking sockets and epoll, optionally TLS and gzip. Knows nothing of models.
-        .target(name: "HTTPServer", dependencies: ["CEpoll", "COpenSSL", "CZlib", "Locking"]),
+        .target(name: "HTTPServer", dependencies: ["CEpoll", "COpenSSL", "CZlib", "Locking", "MonotonicTime"]),
         // A pthread-mutex-guarded value (TSan sees through pthread mutexes; see Locked.swift).
         .target(name: "Locking"),
         // Joins text and model: per-request generation (sampling, streaming text, stop strings).
-        .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Kernels", "Tokenization", "Locking"]),
+        .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Kernels", "Tokenization", "Locking", "MonotonicTime"]),
         // The OpenAI-compatible JSON API: routes, request parsing, SSE, metrics. Only the JSON/route
         // layer: HTTP transport in HTTPServer, scheduling in DLCMEngine.
         .target(name: "DLCMServer", dependencies: [
-            "HTTPServer", "DLCMEngine", "Locking", .product(name: "Logging", package: "swift-log"),
+            "HTTPServer", "DLCMEngine", "DLCMRuntime", "Tokenization", "Locking", "MonotonicTime", .product(name: "Logging", package: "swift-log"),
         ]),
         // The command-line tool: generate, segment, bench, serve.
         .executableTarget(
             name: "dlcm",
             dependencies: [
-                "DLCMEngine", "DLCMServer", "HTTPServer", "Kernels", "Locking", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "DLCMEngine", "DLCMRuntime", "DLCMServer", "HTTPServer", "Kernels", "Locking", "MonotonicTime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -105,11 +107,11 @@ let package = Package(
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "MonotonicTime"]),
         // End to end over real sockets, on the tiny-served fixture (Scripts/make_fixture.py).
         .testTarget(
             name: "DLCMServerTests",
-            dependencies: ["DLCMServer", "DLCMEngine", "HTTPServer", "Locking", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DLCMServer", "DLCMEngine", "DLCMRuntime", "HTTPServer", "Locking", .product(name: "Logging", package: "swift-log")],
             exclude: ["Resources", "Scripts"]
         ),
         .testTarget(

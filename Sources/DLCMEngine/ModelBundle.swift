@@ -8,6 +8,16 @@ public final class ModelBundle: @unchecked Sendable {
     public let directory: URL
     public let model: DLCMModel
     public let tokenizer: Tokenizer
+    /// The token every document starts with, as in training: the model's end-of-text id.
+    public var bosTokenID: Int32 { model.config.eotTokenID }
+
+    /// A document as the model reads it: BOS, then `tokens`. Every caller that runs the model on
+    /// text or ids goes through here, so the BOS convention lives in one place.
+    public func document(tokens: [Int32]) -> [Int32] { [bosTokenID] + tokens }
+
+    /// `text` tokenized (special-token spellings read as text) and made a document.
+    public func document(text: String) -> [Int32] { document(tokens: tokenizer.encode(text, parseSpecial: false)) }
+
     /// The directory's last path component, used as the API's model id.
     public var name: String { directory.standardizedFileURL.lastPathComponent }
 

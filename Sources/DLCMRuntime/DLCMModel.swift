@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import MonotonicTime
 
 /// One sequence's share of a batched pass: the tokens it consumes now (a whole prompt, a prompt
 /// chunk or one generated token).

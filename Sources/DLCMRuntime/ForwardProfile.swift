@@ -1,3 +1,4 @@
+import MonotonicTime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,9 +39,3 @@ public struct ForwardProfile: Sendable {
     public var totalSeconds: Double { Double(nanoseconds.reduce(0, +)) / 1e9 }
 }
 
-@inline(__always)
-public func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}

@@ -10,6 +10,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case invalidToken(Int32)
     /// The caller passed something the runtime cannot use (empty batch, a sequence twice, ...).
     case invalidArgument(String)
+    /// A caller's parameter is out of range: its name as the API spells it, and why.
+    case invalidParameter(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "this model's maximum context length is \(limit) tokens, the sequence would need \(requested)"
         case .invalidToken(let t): return "token id \(t) is outside the vocabulary"
         case .invalidArgument(let m): return m
+        case .invalidParameter(let name, let reason): return "\(name) \(reason)"
         }
     }
 }

@@ -1,3 +1,4 @@
+import MonotonicTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -26,11 +27,7 @@ public enum FMAPeak {
         return best
     }
 
-    private static func seconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
+    private static func seconds() -> Double { monotonicSeconds() }
 
     /// 24 independent FMA chains of `iterations` steps; data: (32) f32.
     @inline(never)

@@ -3,6 +3,7 @@ import DLCMEngine
 import DLCMRuntime
 import Foundation
 import Kernels
+import MonotonicTime
 
 /// Prefill and decode speed, the concept backbone's share, and the fraction of the machine's
 /// roofline reached. Figures, not pass/fail.
@@ -40,7 +41,7 @@ struct BenchCommand: ParsableCommand {
             let placement = ThreadPlacement.apply(engine: engine, loop: nil, threads: threads)
             _ = ThreadPriority.apply(engine: engine, loop: nil, computeNice: ThreadPriority.defaultComputeNice)
             print("engine threads \(threads), cpus \(placement)")
-            let ids = [c.eotTokenID] + bundle.tokenizer.encode(prompt, parseSpecial: false)
+            let ids = bundle.document(text: prompt)
             // Warm-up at the largest level and full length: scratch buffers and caches allocated
             // and faulted in, as in a server that has been running (cold, a 16-stream round of
             // 128 tokens measured up to 30% slower).
@@ -64,7 +65,7 @@ struct BenchCommand: ParsableCommand {
         // Long enough for the prompt and for every sequence's depth + steps (sequence i starts at token 7i).
         let needed = max(promptTokens, depth + 7 * ((batch.max() ?? 1) - 1) + steps) + 1
         let repeats = max(64, needed / max(bundle.tokenizer.encode(unit, parseSpecial: false).count, 1) + 2)
-        let corpus = [c.eotTokenID] + bundle.tokenizer.encode(String(repeating: unit, count: repeats), parseSpecial: false)
+        let corpus = bundle.document(text: String(repeating: unit, count: repeats))
         let prompt = Array(corpus.prefix(min(promptTokens, c.maxSeqLen / 2)))
         print("model \(bundle.name): d_token \(c.dToken), d_concept \(c.dConcept), layers \(c.encoder.nLayers)+\(c.backbone.nLayers)+\(c.decoder.nLayers), vocab \(c.vocabSize), \(c.dtype), threads \(threads), loaded in \(String(format: "%.2f", loadSeconds)) s")
 

@@ -37,7 +37,7 @@ struct EvalCommand: ParsableCommand {
         for file in files {
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
             guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(file) is not UTF-8 text") }
-            let ids = [bundle.model.config.eotTokenID] + bundle.tokenizer.encode(text, parseSpecial: false)
+            let ids = bundle.document(text: text)
             rows.append((file, data.count, try bundle.model.score(document: ids, rule: rule, rng: &rng, incremental: incremental)))
         }
         let total = rows.reduce(PerplexityScore()) { $0 + $1.score }

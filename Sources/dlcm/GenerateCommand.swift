@@ -2,6 +2,7 @@ import ArgumentParser
 import DLCMEngine
 import DLCMRuntime
 import Foundation
+import MonotonicTime
 
 /// Streams a completion to stdout, then prints speed and concept figures to stderr.
 struct GenerateCommand: ParsableCommand {
@@ -30,7 +31,7 @@ struct GenerateCommand: ParsableCommand {
         params.sampling.seed = seed
         params.stop = stop
         try params.sampling.validate(vocabSize: model.config.vocabSize)
-        let ids = [model.config.eotTokenID] + bundle.tokenizer.encode(prompt, parseSpecial: false)
+        let ids = bundle.document(text: prompt)
         let seq = model.newSequence()
         var gen = Generation(tokenizer: bundle.tokenizer, prompt: ids, parameters: params, eotTokenID: model.config.eotTokenID)
         FileHandle.standardOutput.write(Data(prompt.utf8))

@@ -15,7 +15,7 @@ struct SegmentCommand: ParsableCommand {
         let input = text ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         let bundle = try ModelBundle(directory: URL(fileURLWithPath: options.model), threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                     quantizedProducts: try options.products(), kvCache: try options.cacheElement())
-        let ids = [bundle.model.config.eotTokenID] + bundle.tokenizer.encode(input, parseSpecial: false)
+        let ids = bundle.document(text: input)
         guard ids.count <= bundle.model.config.maxSeqLen else {
             throw ValidationError("the text is \(ids.count) tokens; this model takes at most \(bundle.model.config.maxSeqLen)")
         }

@@ -6,6 +6,7 @@ import Foundation
 import HTTPServer
 import Kernels
 import Logging
+import MonotonicTime
 
 /// Serves the OpenAI-compatible API until SIGINT/SIGTERM, then drains. Every option also reads
 /// an environment variable (DLCM_HOST, DLCM_PORT, ...) when not given on the command line; a
@@ -126,10 +127,10 @@ struct ServeCommand: ParsableCommand {
         let logger = Logger(label: "dlcm.serve")
         api.logger = Logger(label: "dlcm.server")
 
-        let loadStart = DispatchTime.now().uptimeNanoseconds
+        let loadStart = monotonicNanoseconds()
         let bundle = try ModelBundle(directory: URL(fileURLWithPath: modelPath), threads: threads, quantizedProducts: products,
                                      kvCache: kvCache)
-        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
+        let loadSeconds = Double(monotonicNanoseconds() - loadStart) / 1e9
         let engine = Engine(bundle: bundle, configuration: engineConfiguration)
         try engine.start()
         let server = APIServer(engine: engine, configuration: api, http: http)

@@ -1,5 +1,6 @@
 import DLCMRuntime
 import Foundation
+import MonotonicTime
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,13 +1,10 @@
+import MonotonicTime
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Monotonic time in seconds.
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
+func now() -> Double { monotonicSeconds() }
 
 /// Best (minimum) seconds per call of `body`, over repeated timed batches lasting ~`budget` s.
 func bestTime(budget: Double = 0.3, _ body: () -> Void) -> Double {

@@ -17,7 +17,7 @@ struct CurlTests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")))
+    @Test(.enabled(if: toolTestsEnabled(curlPath)))
     func curlGetPostAndStream() throws {
         let handler: HTTPHandler = { request, responder in
             if request.path == "/stream" {

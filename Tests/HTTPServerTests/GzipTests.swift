@@ -160,7 +160,7 @@ struct GzipServerTests {
         }
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: curlPath)))
+    @Test(.enabled(if: toolTestsEnabled(curlPath)))
     func curlCompressedGetsIdenticalJSON() throws {
         try withServer(handler: Self.handler) { server in
             let url = "http://127.0.0.1:\(server.port)/json"

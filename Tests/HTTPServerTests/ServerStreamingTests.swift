@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import HTTPServer
+import MonotonicTime
 
 @Suite("Server over real sockets: streaming, cross-thread answers, cancellation, drain")
 struct ServerStreamingTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import HTTPServer
+import MonotonicTime
 
 @Suite("Server over real sockets: timeouts and slow clients")
 struct ServerTimeoutTests {

@@ -4,6 +4,7 @@ import Testing
 import Glibc
 #endif
 @testable import HTTPServer
+import MonotonicTime
 
 /// HTTPS on the same event loop: real clients (curl, openssl s_client), broken and stalled
 /// handshakes, streaming, and start-up errors. Certificates are made at test time.

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import HTTPServer
+import MonotonicTime
 
 struct TestClientError: Error, CustomStringConvertible {
     var description: String
@@ -194,8 +195,3 @@ func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
     return true
 }
 
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}

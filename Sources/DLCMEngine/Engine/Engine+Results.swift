@@ -1,4 +1,5 @@
 import DLCMRuntime
+import MonotonicTime
 
 /// What the engine does with a step's outputs: prompt results, tokens, finishing.
 extension Engine {

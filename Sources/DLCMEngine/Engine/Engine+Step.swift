@@ -1,4 +1,5 @@
 import DLCMRuntime
+import MonotonicTime
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -4,6 +4,7 @@ import DLCMRuntime
 import Kernels
 import Synchronization
 import Tokenization
+import MonotonicTime
 #if canImport(Glibc)
 import Glibc
 #endif

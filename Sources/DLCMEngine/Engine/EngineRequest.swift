@@ -1,5 +1,6 @@
 import DLCMRuntime
 import Synchronization
+import MonotonicTime
 
 /// One sequence to run: a tokenized prompt (BOS included) and what to do with it. `n > 1` in the
 /// API is n of these, submitted together: the engine reads their prompt once and forks it. The

@@ -24,7 +24,7 @@ public struct SamplingParameters: Sendable, Equatable {
 
     /// Throws naming the first parameter out of range (the API maps it to a 400).
     public func validate(vocabSize: Int) throws {
-        func bad(_ field: String, _ why: String) -> ModelError { .invalidArgument("\(field) \(why)") }
+        func bad(_ field: String, _ why: String) -> ModelError { .invalidParameter(name: field, reason: why) }
         guard temperature.isFinite, temperature >= 0, temperature <= 100 else { throw bad("temperature", "must be between 0 and 100") }
         guard topK >= 0 else { throw bad("top_k", "must be 0 (disabled) or positive") }
         guard topP.isFinite, topP > 0, topP <= 1 else { throw bad("top_p", "must be in (0, 1]") }

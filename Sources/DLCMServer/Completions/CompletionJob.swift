@@ -2,6 +2,7 @@ import Locking
 import DLCMEngine
 import DLCMRuntime
 import Foundation
+import MonotonicTime
 
 /// One /v1/completions request across its choices. Engine events arrive on the engine thread
 /// only; the HTTP loop only calls `cancel`. Answers once all choices have finished, or streams.

@@ -70,9 +70,8 @@ struct CompletionRequest {
         }
         do {
             try s.validate(vocabSize: config.vocabSize)
-        } catch ModelError.invalidArgument(let message) {
-            let param = String(message.prefix { $0 != " " })
-            throw APIError.badRequest("'\(param)'\(message.dropFirst(param.count))", param: param, code: "invalid_parameter")
+        } catch ModelError.invalidParameter(let name, let reason) {
+            throw APIError.badRequest("'\(name)' \(reason)", param: name, code: "invalid_parameter")
         }
         generation.sampling = s
 

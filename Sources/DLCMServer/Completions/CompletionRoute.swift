@@ -1,6 +1,7 @@
 import DLCMEngine
 import DLCMRuntime
 import Foundation
+import MonotonicTime
 
 extension APIServer {
     /// POST /v1/completions: parse and check, then hand every (prompt, choice) sequence to the
@@ -19,7 +20,7 @@ extension APIServer {
                 if let seed = parameters.sampling.seed { parameters.sampling.seed = seed &+ UInt64(c) }
                 let index = p * request.n + c
                 engineRequests.append(EngineRequest(
-                    prompt: [modelConfig.eotTokenID] + prompt.tokens, parameters: parameters,
+                    prompt: engine.bundle.document(tokens: prompt.tokens), parameters: parameters,
                     promptLogprobs: request.echo ? request.logprobs : nil, reportConcepts: request.concepts,
                     deadline: deadline) { event in job.handle(event, choice: index) })
             }

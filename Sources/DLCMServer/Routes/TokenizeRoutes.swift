@@ -8,8 +8,8 @@ extension APIServer {
         // Both spellings are type-checked, whichever is used (the schema promises it).
         let text = try body.string("text"), prompt = try body.string("prompt")
         guard let text = text ?? prompt else { throw APIError.invalid("text", "is required (a string)") }
-        var ids = tokenizer.encode(text, parseSpecial: false)
-        if try body.bool("add_bos") ?? false { ids.insert(modelConfig.eotTokenID, at: 0) }
+        let bundle = engine.bundle
+        let ids = try body.bool("add_bos") ?? false ? bundle.document(text: text) : tokenizer.encode(text, parseSpecial: false)
         var fields: [(String, JSON)] = [
             ("tokens", .array(ids.map { .int(Int($0)) })), ("count", .int(ids.count)),
             ("max_model_len", .int(modelConfig.maxSeqLen)),

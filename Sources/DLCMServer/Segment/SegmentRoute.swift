@@ -38,7 +38,7 @@ extension APIServer {
         var parameters = GenerationParameters()
         parameters.maxTokens = 0
         let result = Locked<PromptResult?>(nil)
-        let request = EngineRequest(prompt: [modelConfig.eotTokenID] + tokens, parameters: parameters) { [self] event in
+        let request = EngineRequest(prompt: engine.bundle.document(tokens: tokens), parameters: parameters) { [self] event in
             switch event {
             case .prompt(let p): result.withLock { $0 = p }
             case .finished(.cancelled, _, _): ex.record(499)

@@ -1,5 +1,6 @@
 import DLCMRuntime
 import HTTPServer
+import MonotonicTime
 
 /// Server-sent events over a chunked response: `data: {json}\n\n` events, `: keep-alive`
 /// comments while nothing else goes out, `data: [DONE]` at the end. The head is sent with the

@@ -1,3 +1,4 @@
+import MonotonicTime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,11 +10,7 @@ public protocol MonotonicClock: Sendable {
 
 public struct SystemMonotonicClock: MonotonicClock {
     public init() {}
-    public func nowNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    public func nowNanoseconds() -> UInt64 { monotonicNanoseconds() }
 }
 
 extension Duration {
