@@ -106,6 +106,8 @@ let package = Package(
             exclude: ["Resources"]
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        // The engine's scheduling rules as data (StepPlan, slot phases), without a model.
+        .testTarget(name: "DLCMEngineTests", dependencies: ["DLCMEngine"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "MonotonicTime"]),
         // End to end over real sockets, on the tiny-served fixture (Scripts/make_fixture.py).

@@ -151,17 +151,8 @@ import Testing
     }
 }
 
-/// Admission: groups of a leader and its followers, first come first served.
+/// Admission with a model (the rules alone: `StepPlanTests` in DLCMEngineTests).
 @Suite struct AdmissionTests {
-    @Test func groupsFitBesideTheSeatsTaken() {
-        #expect(Engine.admissions(occupied: 0, waiting: [8, 8, 8], maxRunning: 16) == 2)
-        #expect(Engine.admissions(occupied: 8, waiting: [8, 8], maxRunning: 16) == 1)
-        #expect(Engine.admissions(occupied: 9, waiting: [8, 1], maxRunning: 16) == 0)   // first come, first served
-        #expect(Engine.admissions(occupied: 0, waiting: [20, 1], maxRunning: 16) == 1)  // an empty batch takes any group
-        #expect(Engine.admissions(occupied: 3, waiting: [1, 1, 1, 1], maxRunning: 5) == 2)
-        #expect(Engine.admissions(occupied: 0, waiting: [], maxRunning: 16) == 0)
-    }
-
     /// n = 4 groups submitted together never run more sequences than maxRunning, before or
     /// after their prompts fork (every token event, on the engine thread, counts the batch).
     @Test func forkedGroupsStayWithinMaxRunning() throws {

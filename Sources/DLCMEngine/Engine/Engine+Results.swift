@@ -5,7 +5,8 @@ import MonotonicTime
 extension Engine {
     /// A prompt chunk went through: record the router's view and, on the last chunk, sample.
     func prefilled(_ s: EngineSlot, count: Int, out: ForwardOutput) {
-        let r = s.request, start = s.prefilled
+        guard case .prefilling(let start) = s.phase else { preconditionFailure("prompt chunk for a slot not prefilling") }
+        let r = s.request
         s.promptProbs += out.boundaryProbs
         s.promptBoundaries += out.boundaries
         if let top = r.promptLogprobs {
@@ -15,13 +16,18 @@ extension Engine {
                 s.promptLogprobs.append(TokenLogprobs(logits: out.logits[j], token: r.prompt[start + j + 1], top: top))
             }
         }
-        s.prefilled += count
-        guard !s.prefilling else { notifyWaiting(s); return }
+        let read = start + count
+        guard read == r.prompt.count else {
+            s.phase = .prefilling(read: read)
+            notifyWaiting(s)
+            return
+        }
+        s.phase = .choosing
         // The prompt is read: followers fork the sequence and carry on as sequences of their own.
         let group = [s] + s.followers
         for f in s.followers {
             f.sequence = s.sequence!.fork()
-            f.prefilled = s.prefilled
+            f.phase = .choosing
             f.promptProbs = s.promptProbs
             f.promptBoundaries = s.promptBoundaries
             f.promptLogprobs = s.promptLogprobs
@@ -48,11 +54,11 @@ extension Engine {
     func decoded(_ slots: [EngineSlot], _ outs: ArraySlice<ForwardOutput>) {
         var going: [(slot: EngineSlot, logits: [Float])] = []
         going.reserveCapacity(slots.count)
-        for (s, out) in zip(slots, outs) {
-            s.pendingToken = nil
+        for (s, out) in zip(slots, outs) where !s.done {
+            let held = s.heldToken
+            s.phase = .choosing
             if out.boundaries[0] { s.completionConcepts += 1 }
-            if let held = s.heldToken {
-                s.heldToken = nil
+            if let held {
                 s.request.onEvent(.token(EmittedToken(token: held, startedConcept: out.boundaries[0], boundaryProbability: out.boundaryProbs[0])))
                 if let reason = held.finish { finish(s, reason); continue }
             }
@@ -94,8 +100,7 @@ extension Engine {
         }
         if s.request.reportConcepts && seq.length < maxLen {
             // Feed it once more (also a final token) so its boundary is known before it is sent.
-            s.pendingToken = token.token
-            s.heldToken = token
+            s.phase = .decoding(next: token.token, held: token)
             return
         }
         let event = EngineEvent.token(EmittedToken(token: token, startedConcept: nil, boundaryProbability: nil))
@@ -103,7 +108,7 @@ extension Engine {
             s.request.onEvent(event)
             finish(s, reason)
         } else {
-            s.pendingToken = token.token
+            s.phase = .decoding(next: token.token, held: nil)
             // A first token goes at once (time to first token); the others during the next pass.
             if first { s.request.onEvent(event) } else { deferEvent(s, event) }
         }
@@ -133,11 +138,11 @@ extension Engine {
     func finish(_ s: EngineSlot, _ reason: FinishReason) {
         guard !s.done else { return }
         deliverDeferredEvents()   // its held tokens before its end
-        s.done = true
+        let held = s.heldToken
+        s.phase = .done
         var text = s.generation.end(reason)
-        if let held = s.heldToken {
+        if let held {
             // Cancelled or expired while a token waited for its boundary: it still goes out.
-            s.heldToken = nil
             if reason != .cancelled {
                 s.request.onEvent(.token(EmittedToken(token: held, startedConcept: nil, boundaryProbability: nil)))
             } else {
@@ -165,7 +170,7 @@ extension Engine {
     func fail(_ s: EngineSlot, _ message: String) {
         guard !s.done else { return }
         deliverDeferredEvents()
-        s.done = true
+        s.phase = .done
         remove(s)
         s.request.onEvent(.failed(message))
         for f in s.followers { fail(f, message) }

@@ -5,21 +5,9 @@ import Glibc
 #endif
 
 extension Engine {
-    /// How many waiting groups (leader and followers, sizes in queue order) join the batch now,
-    /// first come first served: each must fit beside the `occupied` seats, except that an empty
-    /// batch takes the first group whatever its size.
-    static func admissions(occupied: Int, waiting sizes: [Int], maxRunning: Int) -> Int {
-        var taken = occupied, admitted = 0
-        for size in sizes {
-            guard taken == 0 || taken + size <= maxRunning else { break }
-            taken += size
-            admitted += 1
-        }
-        return admitted
-    }
-
-    /// One scheduling round: drop cancelled and expired sequences, admit waiting ones, run one
-    /// batched forward, hand out its results. Returns false when there was nothing to run.
+    /// One scheduling round: drop cancelled and expired sequences, make the step's plan
+    /// (`StepPlan`: admissions, decodes, prompt chunks), carry it out with one batched forward,
+    /// hand out its results. Returns false when there was nothing to run.
     func step() -> Bool {
         let now = monotonicNanoseconds()
         for s in running + waiting + (running + waiting).flatMap(\.followers) {
@@ -29,47 +17,32 @@ extension Engine {
                 finish(s, .timeout)
             }
         }
-        // A leader joins with its followers, and they hold their seats from then on: they fork
-        // into sequences of their own once it has read the prompt. Counting only running slots
-        // would let several n = 8 groups in at once and the batch past maxRunning after the forks.
-        let seats = Engine.admissions(occupied: running.reduce(0) { $0 + 1 + $1.followers.count },
-                                      waiting: waiting.map { 1 + $0.followers.count },
-                                      maxRunning: configuration.maxRunning)
-        for _ in 0..<seats {
+        let plan = StepPlan.make(running: running.map { ($0.planSlot, 1 + $0.followers.count) },
+                                 waiting: waiting.map { ($0.request.prompt.count, 1 + $0.followers.count) },
+                                 maxRunning: configuration.maxRunning, prefillChunk: configuration.prefillChunk)
+        for _ in 0..<plan.admit {
             let s = waiting.removeFirst()
-            s.sequence = model.newSequence()
+            let seq = model.newSequence()
             // Room for the whole sequence at once (followers inherit it when they fork).
-            s.sequence!.reserve(tokens: min(s.request.prompt.count + s.request.parameters.maxTokens, model.config.maxSeqLen))
+            seq.reserve(tokens: min(s.request.prompt.count + s.request.parameters.maxTokens, model.config.maxSeqLen))
+            s.sequence = seq
+            s.phase = .prefilling(read: 0)
             running.append(s)
         }
         for s in waiting { notifyWaiting(s) }
+        for i in plan.stalled { notifyWaiting(running[i]) }
 
-        // The batch: one token per decoding sequence, plus prompt chunks of at most prefillChunk
-        // tokens in all, oldest prompt first: a burst of short prompts is read in one step (16
-        // requests arriving together no longer wait 16 steps for their first token), and a long
-        // one is read a chunk per step while the others keep decoding.
         var items: [BatchItem] = []
-        var decoding: [EngineSlot] = []
-        var prefills: [(slot: EngineSlot, count: Int)] = []
-        var budget = configuration.prefillChunk
-        for s in running {
-            guard let seq = s.sequence else { continue }
-            if let t = s.pendingToken {
-                items.append(BatchItem(sequence: seq, tokens: [t]))
-                decoding.append(s)
-            } else if s.prefilling {
-                if budget > 0 {
-                    let n = min(budget, s.request.prompt.count - s.prefilled)
-                    prefills.append((s, n))
-                    budget -= n
-                } else {
-                    notifyWaiting(s)
-                }
-            }
+        let decoding = plan.decode.map { running[$0] }
+        for s in decoding {
+            guard case .decoding(let next, _) = s.phase else { preconditionFailure("planned decode of a slot not decoding") }
+            items.append(BatchItem(sequence: s.sequence!, tokens: [next]))
         }
+        let prefills = plan.prefill.map { (slot: running[$0.slot], chunk: $0) }
         for p in prefills {
-            let chunk = Array(p.slot.request.prompt[p.slot.prefilled..<(p.slot.prefilled + p.count)])
-            items.append(BatchItem(sequence: p.slot.sequence!, tokens: chunk, allLogits: p.slot.request.promptLogprobs != nil))
+            let prompt = p.slot.request.prompt
+            items.append(BatchItem(sequence: p.slot.sequence!, tokens: Array(prompt[p.chunk.from..<(p.chunk.from + p.chunk.count)]),
+                                   allLogits: p.slot.request.promptLogprobs != nil))
         }
         publishGauges()
         guard !items.isEmpty else {
@@ -96,11 +69,11 @@ extension Engine {
             m.batchSize.observe(Double(items.count))
             m.stepDuration.observe(Double(t1 - t0) / 1e9)
             m.conceptsEmitted += UInt64(concepts)
-            m.promptTokens += UInt64(prefills.reduce(0) { $0 + $1.count })
+            m.promptTokens += UInt64(prefills.reduce(0) { $0 + $1.chunk.count })
             m.generatedTokens += UInt64(decoding.count)
         }
         decoded(decoding, outputs.prefix(decoding.count))
-        for (k, p) in prefills.enumerated() { prefilled(p.slot, count: p.count, out: outputs[decoding.count + k]) }
+        for (k, p) in prefills.enumerated() { prefilled(p.slot, count: p.chunk.count, out: outputs[decoding.count + k]) }
         publishGauges()
         return true
     }
