@@ -106,8 +106,9 @@ let package = Package(
             exclude: ["Resources"]
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        // The engine's scheduling rules as data (StepPlan, slot phases), without a model.
-        .testTarget(name: "DLCMEngineTests", dependencies: ["DLCMEngine"]),
+        // The engine without a model: its scheduling rules as data (StepPlan), and the engine
+        // driven by a scripted fake model (FakeModel).
+        .testTarget(name: "DLCMEngineTests", dependencies: ["DLCMEngine", "DLCMRuntime", "Kernels", "Locking"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "MonotonicTime"]),
         // End to end over real sockets, on the tiny-served fixture (Scripts/make_fixture.py).

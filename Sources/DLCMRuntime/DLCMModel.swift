@@ -29,6 +29,10 @@ public struct ForwardOutput {
     public var boundaries: [Bool]
     /// Concepts completed (backbone steps taken) during this pass.
     public var conceptsClosed: Int
+
+    public init(logits: [[Float]], boundaryProbs: [Float], boundaries: [Bool], conceptsClosed: Int) {
+        self.logits = logits; self.boundaryProbs = boundaryProbs; self.boundaries = boundaries; self.conceptsClosed = conceptsClosed
+    }
 }
 
 /// A DLCM on the CPU: encoder, router, pooling, concept backbone, smoothing, cross-attention and

@@ -26,7 +26,7 @@ extension Engine {
         // The prompt is read: followers fork the sequence and carry on as sequences of their own.
         let group = [s] + s.followers
         for f in s.followers {
-            f.sequence = s.sequence!.fork()
+            f.sequence = s.sequence!.forked()
             f.phase = .choosing
             f.promptProbs = s.promptProbs
             f.promptBoundaries = s.promptBoundaries
@@ -70,7 +70,7 @@ extension Engine {
             let body: (Range<Int>) -> Void = { range in
                 for i in range { out[i] = self.pick(going[i].slot, logits: going[i].logits) }
             }
-            if let pool = model.pool, going.count >= 4 { pool.parallelFor(going.count, body) } else { body(0..<going.count) }
+            if let pool = stepModel.pool, going.count >= 4 { pool.parallelFor(going.count, body) } else { body(0..<going.count) }
         }
         for (g, token) in zip(going, picked) {
             if let token { deliver(g.slot, token) }

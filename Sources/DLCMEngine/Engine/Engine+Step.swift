@@ -22,7 +22,7 @@ extension Engine {
                                  maxRunning: configuration.maxRunning, prefillChunk: configuration.prefillChunk)
         for _ in 0..<plan.admit {
             let s = waiting.removeFirst()
-            let seq = model.newSequence()
+            let seq = stepModel.makeSequence()
             // Room for the whole sequence at once (followers inherit it when they fork).
             seq.reserve(tokens: min(s.request.prompt.count + s.request.parameters.maxTokens, model.config.maxSeqLen))
             s.sequence = seq
@@ -32,16 +32,16 @@ extension Engine {
         for s in waiting { notifyWaiting(s) }
         for i in plan.stalled { notifyWaiting(running[i]) }
 
-        var items: [BatchItem] = []
+        var items: [EngineBatchItem] = []
         let decoding = plan.decode.map { running[$0] }
         for s in decoding {
             guard case .decoding(let next, _) = s.phase else { preconditionFailure("planned decode of a slot not decoding") }
-            items.append(BatchItem(sequence: s.sequence!, tokens: [next]))
+            items.append(EngineBatchItem(sequence: s.sequence!, tokens: [next]))
         }
         let prefills = plan.prefill.map { (slot: running[$0.slot], chunk: $0) }
         for p in prefills {
             let prompt = p.slot.request.prompt
-            items.append(BatchItem(sequence: p.slot.sequence!, tokens: Array(prompt[p.chunk.from..<(p.chunk.from + p.chunk.count)]),
+            items.append(EngineBatchItem(sequence: p.slot.sequence!, tokens: Array(prompt[p.chunk.from..<(p.chunk.from + p.chunk.count)]),
                                    allLogits: p.slot.request.promptLogprobs != nil))
         }
         publishGauges()
@@ -55,7 +55,7 @@ extension Engine {
         do {
             // The held token events of the last step go out during the pass (forward runs
             // `overlapping` on every path that does not throw; `fail` below hands them out else).
-            outputs = try model.forward(items, overlapping: { self.deliverDeferredEvents() })
+            outputs = try stepModel.step(items, overlapping: { self.deliverDeferredEvents() })
         } catch {
             for s in decoding + prefills.map(\.slot) { fail(s, "\(error)") }
             return true

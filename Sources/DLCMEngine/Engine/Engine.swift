@@ -51,6 +51,8 @@ public final class Engine: @unchecked Sendable {
     public let bundle: ModelBundle
     public let configuration: EngineConfiguration
     public let metrics = EngineMetrics()
+    /// What the engine steps: the bundle's model, or a test's fake.
+    let stepModel: any EngineModel
 
     struct Inbox {
         var new: [EngineSlot] = []
@@ -72,11 +74,18 @@ public final class Engine: @unchecked Sendable {
     var deferredEvents: [(slot: EngineSlot, event: EngineEvent)] = []
     var deliveringEvents: [(slot: EngineSlot, event: EngineEvent)] = []
 
-    public init(bundle: ModelBundle, configuration: EngineConfiguration = EngineConfiguration()) {
+    public convenience init(bundle: ModelBundle, configuration: EngineConfiguration = EngineConfiguration()) {
+        self.init(bundle: bundle, model: bundle.model, configuration: configuration)
+    }
+
+    /// An engine that steps `model` in place of the bundle's (tests: a fake model); the bundle
+    /// still gives the tokenizer and the config (context length, end-of-text token).
+    init(bundle: ModelBundle, model: any EngineModel, configuration: EngineConfiguration) {
         precondition(configuration.maxRunning >= 1 && configuration.maxWaiting >= 0 && configuration.prefillChunk >= 1
                         && configuration.idleSpinSeconds >= 0,
                      "EngineConfiguration: maxRunning and prefillChunk must be at least 1, maxWaiting and idleSpinSeconds at least 0")
         self.bundle = bundle
+        stepModel = model
         self.configuration = configuration
         heartbeat.store(monotonicNanoseconds(), ordering: .relaxed)
     }
@@ -102,7 +111,7 @@ public final class Engine: @unchecked Sendable {
     /// before `start()`), for pinning them to CPUs.
     public var computeThreads: [pthread_t] {
         guard let t = thread.withLock({ $0 }) else { return [] }
-        return [t] + (model.pool?.workerThreads ?? [])
+        return [t] + (stepModel.pool?.workerThreads ?? [])
     }
 
     /// Queues sequences, all or none (the n choices of one request). Throws `queueFull` at once

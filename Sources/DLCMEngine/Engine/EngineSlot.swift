@@ -35,7 +35,7 @@ final class EngineSlot {
     var phase = SlotPhase.waiting
     /// The caches: allocated on admission (or a fork), released when it leaves. nil while waiting
     /// and once done.
-    var sequence: SequenceState?
+    var sequence: (any EngineSequence)?
     var promptProbs: [Float] = []
     var promptBoundaries: [Bool] = []
     var promptLogprobs: [TokenLogprobs?] = []
