@@ -47,6 +47,8 @@ def row(path: str) -> str | None:
         setting += f", windows enc {enc or 'all'} / dec {dec or 'all'}"
     if args.get("target_r"):
         setting += f", R {args['target_r']:g}"
+    if args.get("router_target", "none") != "none":
+        setting += f", {args['router_target']} target {args.get('router_target_weight', 0.5):g}"
     if args.get("aux", 0.03) != 0.03:
         setting += f", aux {args['aux']:g}"
     return (f"| {name} | {setting} | {r['tokens_seen'] / 1e6:.2f}M | {learned['loss']:.3f} | {tpc:.2f} | "

@@ -312,7 +312,8 @@ class DLCM(nn.Module):
         unchanged): the smoothing's P keeps its gradient, and each token's cross-attention output
         is scaled by a straight-through confidence ste(c_t), c_t = p_t if b_t else 1 - p_t, whose
         value is exactly 1 (H-Net's dechunking confidence).
-        Returns dict(logits [B, L, V], p [B, L], b [B, L] bool, n_concepts [B], z [B, M, dc])."""
+        Returns dict(logits [B, L, V], p [B, L], b [B, L] bool, n_concepts [B], z [B, M, dc],
+        h [B, L, d] (the encoder's output))."""
         cfg = self.cfg
         mode = mode or cfg.concept_attention
         B, L = ids.shape
@@ -388,7 +389,7 @@ class DLCM(nn.Module):
             u = self.cross.attend(h, k, v, mask[:, None].to(h.dtype), gate=gate)
         y = self.decoder(u)
         logits = self.lm_head(y) * cfg.logit_scale
-        return dict(logits=logits, p=p, b=b, n_concepts=n_seg, z=z)
+        return dict(logits=logits, p=p, b=b, n_concepts=n_seg, z=z, h=h)
 
     # ---- incremental generation (docs/model.md §9) -------------------------------------------
     def new_state(self) -> "DLCMState":

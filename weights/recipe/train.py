@@ -207,6 +207,12 @@ def main():
                     help="segment starts while training: Bernoulli(sharpen(p)), or p >= threshold as at inference")
     ap.add_argument("--router-grad", action="store_true",
                     help="language-model gradient into p (undetached smoothing, straight-through confidence)")
+    ap.add_argument("--router-target", choices=["none", "entropy"], default="none",
+                    help="entropy: also train p towards cuts before hard predictions (a boundary at token t "
+                         "where the model's predictive entropy at t is in the batch's top 1/R), as entropy "
+                         "patching does")
+    ap.add_argument("--router-target-weight", type=float, default=0.5,
+                    help="weight of the --router-target loss")
     ap.add_argument("--collapse-loss", type=float, default=0.0,
                     help="weight of a penalty on the share of the backbone outputs' energy along their batch mean "
                          "(0 = off): keeps the concept path from settling on one constant vector")
@@ -301,6 +307,11 @@ def main():
             if "p" in r:
                 aux = global_parser_loss(r["p"], r["b"], cfg.target_r)
                 loss = ce + args.aux * aux
+                if args.router_target == "entropy":
+                    # p again from the encoder's states without their gradient: the target trains
+                    # the router's projections only (into the encoder, it cost ~1 nat/token).
+                    p_router = model.boundary_probs(r["h"].detach())
+                    loss = loss + args.router_target_weight * entropy_target_loss(p_router, r["logits"], cfg.target_r)
                 if args.collapse_loss > 0:
                     loss = loss + args.collapse_loss * mean_direction_energy(r["z"], r["n_concepts"])
         opt.zero_grad(set_to_none=True)
@@ -332,6 +343,24 @@ def main():
             result["ablations"] = ablations(model, args)
             print(json.dumps(result["ablations"], indent=1), flush=True)
     json.dump(result, open(os.path.join(args.out, "result.json"), "w"), indent=1)
+
+
+def entropy_target_loss(p: torch.Tensor, logits: torch.Tensor, target_r: float) -> torch.Tensor:
+    """Binary cross-entropy of p towards cuts before hard predictions. p [B, L] (p[:, 0] is
+    always 1 and left out); logits [B, L, V]: position t predicts token t + 1, so a boundary at t
+    gives that prediction a concept closed just before it. Target: 1 where the model's own
+    predictive entropy at t (no gradient) is in the batch's top 1/R. The two classes weigh the same,
+    so p >= 0.5 (the inference threshold) exactly where the router's odds of a hard prediction are
+    at least 1/R: unweighted, the 5-to-1 majority of easy positions pulls every p below 0.5 and no
+    boundary fires."""
+    with torch.no_grad():
+        lp = torch.log_softmax(logits[:, 1:].float(), -1)
+        H = -(lp.exp() * lp).sum(-1)                                        # [B, L-1]
+        k = max(1, int(H.numel() / target_r))
+        thr = H.flatten().topk(k).values[-1]
+        hard = H >= thr
+    q = p[:, 1:].float().clamp(1e-6, 1 - 1e-6)
+    return 0.5 * (-q[hard].log().mean() - (1 - q[~hard]).log().mean())
 
 
 def mean_direction_energy(z: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
