@@ -51,8 +51,12 @@ let package = Package(
             dependencies: ["CKernelSupport", "MonotonicTime"],
             swiftSettings: hotCodeSettings
         ),
+        // The package's one JSON value type, strict parser and string writer: request and
+        // response bodies, checkpoint headers, the HTTP layer's error bodies.
+        .target(name: "StrictJSON", swiftSettings: checkedCodeSettings),
         .target(
             name: "SafeTensors",
+            dependencies: ["StrictJSON"],
             swiftSettings: checkedCodeSettings
         ),
         .executableTarget(
@@ -82,7 +86,7 @@ let package = Package(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         // HTTP/1.1 over non-blocking sockets and epoll, optionally TLS and gzip. Knows nothing of models.
-        .target(name: "HTTPServer", dependencies: ["CEpoll", "COpenSSL", "CZlib", "Locking", "MonotonicTime"]),
+        .target(name: "HTTPServer", dependencies: ["CEpoll", "COpenSSL", "CZlib", "Locking", "MonotonicTime", "StrictJSON"]),
         // A pthread-mutex-guarded value (TSan sees through pthread mutexes; see Locked.swift).
         .target(name: "Locking"),
         // Joins text and model: per-request generation (sampling, streaming text, stop strings).
@@ -90,7 +94,7 @@ let package = Package(
         // The OpenAI-compatible JSON API: routes, request parsing, SSE, metrics. Only the JSON/route
         // layer: HTTP transport in HTTPServer, scheduling in DLCMEngine.
         .target(name: "DLCMServer", dependencies: [
-            "HTTPServer", "DLCMEngine", "DLCMRuntime", "Tokenization", "Locking", "MonotonicTime", .product(name: "Logging", package: "swift-log"),
+            "HTTPServer", "DLCMEngine", "DLCMRuntime", "Tokenization", "Locking", "MonotonicTime", "StrictJSON", .product(name: "Logging", package: "swift-log"),
         ]),
         // The command-line tool: generate, segment, bench, serve.
         .executableTarget(
@@ -114,7 +118,7 @@ let package = Package(
         // End to end over real sockets, on the tiny-served fixture (Scripts/make_fixture.py).
         .testTarget(
             name: "DLCMServerTests",
-            dependencies: ["DLCMServer", "DLCMEngine", "DLCMRuntime", "HTTPServer", "Locking", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DLCMServer", "DLCMEngine", "DLCMRuntime", "HTTPServer", "Locking", "StrictJSON", .product(name: "Logging", package: "swift-log")],
             exclude: ["Resources", "Scripts"]
         ),
         .testTarget(
@@ -133,7 +137,7 @@ if ProcessInfo.processInfo.environment["DLCM_FUZZ"] != nil {
     package.targets += [
         .executableTarget(name: "fuzz-http", dependencies: ["HTTPServer"], path: "fuzz/http",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
-        .executableTarget(name: "fuzz-json", dependencies: ["DLCMServer", "DLCMEngine"], path: "fuzz/json",
+        .executableTarget(name: "fuzz-json", dependencies: ["DLCMServer", "DLCMEngine", "StrictJSON"], path: "fuzz/json",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ]
 }

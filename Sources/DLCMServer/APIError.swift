@@ -1,4 +1,5 @@
 import HTTPServer
+import StrictJSON
 
 /// An error the API answers with: the status and the OpenAI error object
 /// `{"error": {"message", "type", "param", "code"}}`. Every route throws these; `Routes` maps

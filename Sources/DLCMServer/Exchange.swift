@@ -4,6 +4,7 @@ import Locking
 import Logging
 import Synchronization
 import MonotonicTime
+import StrictJSON
 
 /// One request and its responder, with the route template it matched: every answer goes through
 /// here so that each request is counted and logged once, by route and status, with its duration,

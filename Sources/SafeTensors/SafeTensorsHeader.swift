@@ -4,6 +4,8 @@
 // data_offsets are [begin, end) relative to the data section; together the tensors must cover
 // it exactly (sorted, no overlap, no holes), as the reference implementation requires.
 
+import StrictJSON
+
 /// Where one tensor lives, as described by the header.
 public struct SafeTensorInfo: Sendable, Equatable {
     public let name: String
@@ -21,6 +23,8 @@ public struct SafeTensorInfo: Sendable, Equatable {
 struct SafeTensorsHeader {
     /// Headers larger than this are rejected before parsing (the reference reader uses 100 MB).
     static let maxHeaderLength = 100_000_000
+    /// Nesting allowed in a header (it needs 3: an object of objects of arrays).
+    static let headerMaxDepth = 32
 
     /// Tensors in data order.
     var tensors: [SafeTensorInfo]
@@ -44,7 +48,15 @@ struct SafeTensorsHeader {
         let headerLength = Int(length)
         let dataStart = 8 + headerLength
         let dataSize = file.count - dataStart
-        let json = try HeaderJSONParser.parse(UnsafeRawBufferPointer(rebasing: file[8..<dataStart]))
+        let json: JSON
+        do {
+            // Strict (duplicate keys, control bytes, invalid UTF-8 and lone surrogates are errors),
+            // nested 32 deep at most: a header is an object of objects of arrays.
+            json = try JSONParser.parse(UnsafeRawBufferPointer(rebasing: file[8..<dataStart]).assumingMemoryBound(to: UInt8.self),
+                                        maxDepth: headerMaxDepth, skipByteOrderMark: false)
+        } catch {
+            throw .invalidJSON(offset: error.offset, reason: error.reason)
+        }
         guard case let .object(members) = json else { throw .headerNotAnObject }
 
         var metadata: [String: String] = [:]
@@ -60,7 +72,7 @@ struct SafeTensorsHeader {
         return SafeTensorsHeader(tensors: tensors, metadata: metadata, dataStart: dataStart)
     }
 
-    private static func parseMetadata(_ value: HeaderJSON) throws(SafeTensorsError) -> [String: String] {
+    private static func parseMetadata(_ value: JSON) throws(SafeTensorsError) -> [String: String] {
         guard case let .object(members) = value else {
             throw .invalidMetadata(reason: "expected an object, found \(value.kind)")
         }
@@ -74,11 +86,11 @@ struct SafeTensorsHeader {
         return metadata
     }
 
-    private static func parseEntry(name: String, _ value: HeaderJSON, dataSize: Int) throws(SafeTensorsError) -> SafeTensorInfo {
+    private static func parseEntry(name: String, _ value: JSON, dataSize: Int) throws(SafeTensorsError) -> SafeTensorInfo {
         guard case let .object(fields) = value else {
             throw .invalidEntry(tensor: name, reason: "entry is \(value.kind), expected an object")
         }
-        var dtypeValue: HeaderJSON?, shapeValue: HeaderJSON?, offsetsValue: HeaderJSON?
+        var dtypeValue: JSON?, shapeValue: JSON?, offsetsValue: JSON?
         for (key, v) in fields {
             switch key {
             case "dtype": dtypeValue = v
@@ -120,19 +132,19 @@ struct SafeTensorsHeader {
         return SafeTensorInfo(name: name, dtype: dtype, shape: shape, dataOffsets: begin..<end)
     }
 
-    private static func nonNegativeIntegers(_ value: HeaderJSON, field: String, tensor: String) throws(SafeTensorsError) -> [Int] {
+    private static func nonNegativeIntegers(_ value: JSON, field: String, tensor: String) throws(SafeTensorsError) -> [Int] {
         guard case let .array(elements) = value else {
             throw .invalidEntry(tensor: tensor, reason: "'\(field)' is \(value.kind), expected an array of integers")
         }
         var result: [Int] = []
         for (i, element) in elements.enumerated() {
             switch element {
-            case let .integer(n) where n >= 0:
+            case let .int(n) where n >= 0:
                 result.append(n)
-            case let .integer(n):
+            case let .int(n):
                 throw .invalidEntry(tensor: tensor, reason: "'\(field)'[\(i)] is negative (\(n))")
-            case let .otherNumber(text):
-                throw .invalidEntry(tensor: tensor, reason: "'\(field)'[\(i)] is not an integer in range: \(text)")
+            case let .double(d):
+                throw .invalidEntry(tensor: tensor, reason: "'\(field)'[\(i)] is not an integer in range: \(d)")
             default:
                 throw .invalidEntry(tensor: tensor, reason: "'\(field)'[\(i)] is \(element.kind), expected an integer")
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DLCMServer
+import StrictJSON
 
 @Suite struct CompletionTests {
     @Test func nonStreamingCompletion() throws {

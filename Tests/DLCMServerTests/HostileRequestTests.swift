@@ -4,6 +4,7 @@ import Glibc
 #endif
 import HTTPServer
 import Testing
+import StrictJSON
 
 /// Hostile requests as raw bytes over real sockets: smuggling shapes, oversized parts, bad bytes,
 /// absurd JSON. Each must get the right 4xx in the OpenAI error shape, and the server must still

@@ -1,6 +1,7 @@
 @testable import DLCMServer
 import Foundation
 import Testing
+import StrictJSON
 
 /// The request-body parser: strict RFC 8259, and read the same way as Foundation's decoder
 /// (fuzz/json checks that on random inputs; these are the edges named one by one).
@@ -40,7 +41,7 @@ import Testing
         for bad in ["", " ", "{", "[1,]", "[,1]", #"{"a":1,}"#, #"{"a" 1}"#, "{1:2}", "[1] 2", "{}{}", "tru", "nul", "[1 2]"] {
             #expect(Self.parse(bad) == nil, "\(bad)")
         }
-        let deep = String(repeating: "[", count: JSONParser.maxDepth) + String(repeating: "]", count: JSONParser.maxDepth)
+        let deep = String(repeating: "[", count: JSONParser.defaultMaxDepth) + String(repeating: "]", count: JSONParser.defaultMaxDepth)
         #expect(Self.parse(deep) != nil)
         #expect(Self.parse("[" + deep + "]") == nil)
     }

@@ -1,5 +1,7 @@
 @testable import DLCMServer
 import Testing
+import StrictJSON
+import HTTPServer
 
 /// The hand-written JSON layer: what requests parse to and what responses look like.
 @Suite struct JSONTests {
@@ -34,5 +36,20 @@ import Testing
         var p = PrometheusText()
         p.sample("m", ["route": "a\"b\\c\nd"], 1.5)
         #expect(p.text == "m{route=\"a\\\"b\\\\c\\nd\"} 1.5\n")
+    }
+}
+
+/// One string writer for every JSON the server makes: the HTTP layer's error bodies, response
+/// bodies and checkpoint headers escape each byte alike (DEL and control bytes as \u00XX).
+@Suite struct JSONStringWriterTests {
+    @Test func errorBodiesEscapeAsResponsesDo() throws {
+        let all = String(decoding: (1...0x7F).map { UInt8($0) }, as: UTF8.self) + "é😀"
+        var expected: [UInt8] = []
+        JSON.writeString(all, to: &expected)
+        let body = JSONError.body(message: all, type: "t", code: nil)
+        let prefix = Array(#"{"error":{"message":"#.utf8)
+        #expect(Array(body[prefix.count..<(prefix.count + expected.count)]) == expected)
+        #expect(String(decoding: expected, as: UTF8.self).contains(#"\u007f"#))
+        #expect(try JSONParser.parse(expected) == .string(all))
     }
 }

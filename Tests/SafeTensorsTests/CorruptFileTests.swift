@@ -56,6 +56,7 @@ let eightBytes = [UInt8](repeating: 0, count: 8)
             "{\"a\":1.}", "{\"a\":-}", "{\"a\":1e}", "{\"a\":\"x}", "{\"a\":\"\\q\"}", "{\"a\":\"\\u12\"}",
             "{\"a\":\"\\ud800\"}", "{\"a\":\"\u{01}\"}", "{'a':1}", "{\"a\":1} x", "{\"a\":1}{}",
             "{\"a\":1,\"a\":2}", String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
+            "{\"a\":[1e400]}",   // no number that size: the parser refuses it, before any field check
         ] {
             expectInvalidJSON(header)
         }
@@ -91,7 +92,6 @@ let eightBytes = [UInt8](repeating: 0, count: 8)
         invalid("{\"w\":{\"dtype\":4,\"shape\":[2],\"data_offsets\":[0,8]}}")
         invalid("{" + entry("w", "F32", "[-2]") + "}")
         invalid("{" + entry("w", "F32", "[2.0]") + "}")
-        invalid("{" + entry("w", "F32", "[1e400]") + "}")
         invalid("{" + entry("w", "F32", "[99999999999999999999999]") + "}")
         invalid("{" + entry("w", "F32", "[null]") + "}")
         invalid("{" + entry("w", "F32", "[2]", "[0]") + "}")

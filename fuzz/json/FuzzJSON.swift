@@ -1,6 +1,7 @@
 @testable import DLCMServer
 import DLCMEngine
 import Foundation
+import StrictJSON
 
 /// libFuzzer target for request-body decoding: `RequestBody` (JSONParser) and
 /// `CompletionRequest` (every field's type and range checks) against the tiny-served fixture.

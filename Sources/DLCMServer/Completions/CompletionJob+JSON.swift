@@ -1,5 +1,6 @@
 import DLCMEngine
 import DLCMRuntime
+import StrictJSON
 
 /// The OpenAI completion object, its stream chunks and the legacy logprobs object.
 extension CompletionJob {

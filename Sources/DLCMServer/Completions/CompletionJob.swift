@@ -3,6 +3,7 @@ import DLCMEngine
 import DLCMRuntime
 import Foundation
 import MonotonicTime
+import StrictJSON
 
 /// One /v1/completions request across its choices. Engine events arrive on the engine thread
 /// only; the HTTP loop only calls `cancel`. Answers once all choices have finished, or streams.

@@ -1,6 +1,7 @@
 import DLCMEngine
 import DLCMRuntime
 import Tokenization
+import StrictJSON
 
 /// A POST /v1/completions body, parsed and checked against the limits and the model.
 struct CompletionRequest {

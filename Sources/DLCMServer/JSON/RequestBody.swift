@@ -1,3 +1,4 @@
+import StrictJSON
 /// Typed access to a JSON request object. null counts as absent; a value of the wrong type is a
 /// 400 naming the parameter. Unknown fields are ignored (OpenAI clients send extras).
 struct RequestBody {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import StrictJSON
 
 /// One log record rendered as a text or JSON line. Known fields come first in a fixed order
 /// (the request id first, so lines of one request line up); the rest follow sorted by name.

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import StrictJSON
 
 /// Routes that answer from the model's description or the server's state, without the engine.
 extension APIServer {

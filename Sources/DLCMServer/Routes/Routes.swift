@@ -1,4 +1,5 @@
 import HTTPServer
+import StrictJSON
 
 /// The route table: path template, allowed methods, handler. One place maps paths to code, and
 /// thrown errors to responses.

@@ -1,3 +1,4 @@
+import StrictJSON
 /// POST /v1/tokenize and /v1/detokenize: the tokenizer alone, no model pass.
 extension APIServer {
     /// {"text": "..."} (or "prompt") -> {"tokens": [...], "count": n, "max_model_len": L}.

@@ -1,6 +1,7 @@
 import Locking
 import DLCMEngine
 import DLCMRuntime
+import StrictJSON
 
 extension APIServer {
     /// POST /v1/segment: {"text": "..."} or {"tokens": [...]} -> the concepts the router draws.

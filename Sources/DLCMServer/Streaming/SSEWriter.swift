@@ -1,6 +1,7 @@
 import DLCMRuntime
 import HTTPServer
 import MonotonicTime
+import StrictJSON
 
 /// Server-sent events over a chunked response: `data: {json}\n\n` events, `: keep-alive`
 /// comments while nothing else goes out, `data: [DONE]` at the end. The head is sent with the

@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// OpenAI-style error bodies: `{"error":{"message":…,"type":…,"param":null,"code":…}}`.
 /// Lives here so that errors the HTTP layer raises itself (400, 408, 413, 431, 503, …) have the
 /// same shape as the ones the application sends.
@@ -6,11 +8,11 @@ public enum JSONError {
         var out: [UInt8] = []
         out.reserveCapacity(64 + message.utf8.count)
         out.append(contentsOf: #"{"error":{"message":"#.utf8)
-        appendJSONString(message, to: &out)
+        JSON.writeString(message, to: &out)
         out.append(contentsOf: #","type":"#.utf8)
-        appendJSONString(type, to: &out)
+        JSON.writeString(type, to: &out)
         out.append(contentsOf: #","param":null,"code":"#.utf8)
-        if let code { appendJSONString(code, to: &out) } else { out.append(contentsOf: "null".utf8) }
+        if let code { JSON.writeString(code, to: &out) } else { out.append(contentsOf: "null".utf8) }
         out.append(contentsOf: "}}".utf8)
         return out
     }
@@ -36,25 +38,5 @@ public enum JSONError {
         var h: HTTPHeaders = ["Content-Type": "application/json"]
         if let seconds { h.add(name: "Retry-After", value: String(seconds)) }
         return h
-    }
-
-    static func appendJSONString(_ s: String, to out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
-            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
-            case 0x09: out.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20:
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xF)])
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }

@@ -1,8 +1,7 @@
-import Foundation
-
-/// A JSON value: parsed request bodies and response bodies written by hand. Objects keep their
-/// key order, so responses read in the order the OpenAI reference documents them.
-enum JSON: Equatable, Sendable {
+/// A JSON value: request bodies and checkpoint headers as parsed (`JSONParser`), and response
+/// bodies written by hand. Objects keep their key order, so responses read in the order the
+/// OpenAI reference documents them. The package's one JSON type, parser and string writer.
+public enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -14,7 +13,7 @@ enum JSON: Equatable, Sendable {
     /// written straight to bytes instead of being held as a tree of values first.
     case raw([UInt8])
 
-    static func == (a: JSON, b: JSON) -> Bool {
+    public static func == (a: JSON, b: JSON) -> Bool {
         switch (a, b) {
         case (.null, .null): true
         case let (.bool(x), .bool(y)): x == y
@@ -28,19 +27,19 @@ enum JSON: Equatable, Sendable {
         }
     }
 
-    subscript(key: String) -> JSON? {
+    public subscript(key: String) -> JSON? {
         if case .object(let pairs) = self { return pairs.first { $0.0 == key }?.1 }
         return nil
     }
 
     /// A Float as the shortest decimal that reads back the same; non-finite values become null.
-    static func number(_ f: Float) -> JSON { f.isFinite ? .double(Double("\(f)") ?? Double(f)) : .null }
+    public static func number(_ f: Float) -> JSON { f.isFinite ? .double(Double("\(f)") ?? Double(f)) : .null }
 }
 
 /// Foundation's reading of JSON, kept as the reference the request parser is fuzzed against
 /// (fuzz/json): it is too slow for request bodies (see `JSONParser`).
 extension JSON: Decodable {
-    init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws {
         if let c = try? decoder.container(keyedBy: AnyKey.self) {
             self = .object(try c.allKeys.map { ($0.stringValue, try c.decode(JSON.self, forKey: $0)) })
         } else if var c = try? decoder.unkeyedContainer() {
@@ -63,20 +62,10 @@ extension JSON: Decodable {
         init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
     }
-
-    /// Parses a request body (see `JSONParser`); the error message says what is wrong and where,
-    /// without echoing the body.
-    static func parse(_ bytes: [UInt8]) throws -> JSON {
-        do {
-            return try JSONParser.parse(bytes)
-        } catch {
-            throw APIError.badRequest("the request body is not valid JSON: \(error)")
-        }
-    }
 }
 
 extension JSON {
-    var bytes: [UInt8] {
+    public var bytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + rawBytes)   // one allocation for a large answer, not a doubling series
         write(to: &out)
@@ -84,7 +73,7 @@ extension JSON {
     }
 
     /// Bytes held in `.raw` parts.
-    var rawBytes: Int {
+    public var rawBytes: Int {
         switch self {
         case .raw(let b): b.count
         case .array(let items): items.reduce(0) { $0 + $1.rawBytes }
@@ -93,9 +82,9 @@ extension JSON {
         }
     }
 
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
 
-    func write(to out: inout [UInt8]) {
+    public func write(to out: inout [UInt8]) {
         switch self {
         case .null: out += "null".utf8
         case .bool(let b): out += (b ? "true" : "false").utf8
@@ -127,7 +116,9 @@ extension JSON {
 
     private static let hex = Array("0123456789abcdef".utf8)
 
-    static func writeString(_ s: String, to out: inout [UInt8]) {
+    /// `s` as a JSON string literal: quotes, backslashes and control bytes (and DEL) escaped,
+    /// everything else as its UTF-8.
+    public static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for b in s.utf8 {
             switch b {
@@ -144,5 +135,28 @@ extension JSON {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JSON {
+    /// `s` as JSON string literal text.
+    public static func quoted(_ s: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 2)
+        writeString(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The kind of value, for error messages ("an object", "a number", ...).
+    public var kind: String {
+        switch self {
+        case .object: "an object"
+        case .array: "an array"
+        case .string: "a string"
+        case .int, .double: "a number"
+        case .bool: "a boolean"
+        case .null: "null"
+        case .raw: "JSON text"
+        }
     }
 }

@@ -1,45 +1,52 @@
-/// A strict RFC 8259 parser for request bodies, in one pass over the bytes.
+/// A strict RFC 8259 parser, in one pass over the bytes: request bodies, and the headers of
+/// checkpoint files (which come from outside too).
 ///
 /// Why not Foundation's JSONDecoder: decoding an untyped value goes through `Decodable`, trying
 /// each container kind and catching the thrown mismatch, about 10 µs per array element. A 1 MB
 /// body of small array elements held the event loop (every connection) for 2-3.5 s. This parser
 /// takes microseconds per kilobyte, and keeps object keys in document order.
 ///
-/// What it accepts: UTF-8 only (a leading UTF-8 byte order mark is skipped), nesting up to
-/// `maxDepth`, numbers that fit a Double (integers without fraction or exponent that fit an
+/// What it accepts: UTF-8 only (a leading UTF-8 byte order mark is skipped where the caller
+/// allows it), nesting up to `maxDepth`, numbers that fit a Double (integers without fraction or exponent that fit an
 /// Int stay `.int`), escapes with surrogate pairs joined; a lone surrogate, a raw control byte in
 /// a string, invalid UTF-8, or anything after the value is an error. So is a repeated object key:
 /// parsers disagree on which value wins (Foundation keeps the first, Python's json the last), so a
 /// proxy and this server could read different requests from the same bytes.
-struct JSONParser {
-    static let maxDepth = 512
+public struct JSONParser {
+    /// The default nesting limit (request bodies).
+    public static let defaultMaxDepth = 512
 
-    struct Failure: Error, CustomStringConvertible {
-        var offset: Int
-        var reason: String
-        var description: String { "\(reason) at byte \(offset)" }
+    public struct Failure: Error, CustomStringConvertible {
+        /// Byte offset of the problem in the parsed text.
+        public var offset: Int
+        public var reason: String
+        public var description: String { "\(reason) at byte \(offset)" }
     }
 
     private let bytes: UnsafeBufferPointer<UInt8>
+    private let maxDepth: Int
     private var i = 0
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) { self.bytes = bytes; self.maxDepth = maxDepth }
 
-    static func parse(_ data: [UInt8]) throws(Failure) -> JSON {
+    /// Parses exactly one value, with optional whitespace around it.
+    public static func parse(_ data: [UInt8], maxDepth: Int = defaultMaxDepth, skipByteOrderMark: Bool = true) throws(Failure) -> JSON {
         let result: Result<JSON, Failure> = data.withUnsafeBufferPointer { buffer in
-            var parser = JSONParser(buffer)
-            do throws(Failure) {
-                if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { parser.i = 3 }
-                parser.skipWhitespace()
-                let value = try parser.value(depth: 0)
-                parser.skipWhitespace()
-                guard parser.i == buffer.count else { throw parser.fail("unexpected data after the value") }
-                return .success(value)
-            } catch {
-                return .failure(error)
-            }
+            Result { () throws(Failure) -> JSON in try parse(buffer, maxDepth: maxDepth, skipByteOrderMark: skipByteOrderMark) }
         }
         return try result.get()
+    }
+
+    /// The same over bytes in place (a mapped file).
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth,
+                             skipByteOrderMark: Bool = true) throws(Failure) -> JSON {
+        var parser = JSONParser(buffer, maxDepth: maxDepth)
+        if skipByteOrderMark, buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { parser.i = 3 }
+        parser.skipWhitespace()
+        let value = try parser.value(depth: 0)
+        parser.skipWhitespace()
+        guard parser.i == buffer.count else { throw parser.fail("unexpected data after the value") }
+        return value
     }
 
     private func fail(_ reason: String) -> Failure { Failure(offset: i, reason: reason) }
@@ -79,7 +86,7 @@ struct JSONParser {
     }
 
     private mutating func array(depth: Int) throws(Failure) -> JSON {
-        guard depth <= Self.maxDepth else { throw fail("nested deeper than \(Self.maxDepth)") }
+        guard depth <= maxDepth else { throw fail("nested deeper than \(maxDepth)") }
         i += 1
         var items: [JSON] = []
         skipWhitespace()
@@ -98,7 +105,7 @@ struct JSONParser {
     }
 
     private mutating func object(depth: Int) throws(Failure) -> JSON {
-        guard depth <= Self.maxDepth else { throw fail("nested deeper than \(Self.maxDepth)") }
+        guard depth <= maxDepth else { throw fail("nested deeper than \(maxDepth)") }
         i += 1
         var pairs: [(String, JSON)] = []
         var keys = Set<String>()
