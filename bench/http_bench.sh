@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # /health requests/s under wrk: `dlcm serve` against nginx answering a static 200, side by side on
 # loopback in one run. Installs wrk and nginx-light from Debian if missing.
-#   bench/http_bench.sh [seconds] [connections]
+#   bench/http_bench.sh [seconds] [connections] [rounds]
+# Prints each round and the median of the per-round ratios (the machines are noisy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-5}; conns=${2:-32}
+secs=${1:-5}; conns=${2:-32}; rounds=${3:-4}
 for pkg in wrk nginx-light; do
     dpkg -s "$pkg" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "$pkg" >/dev/null; }
 done
@@ -26,16 +27,16 @@ http {
 }
 CONF
 nginx -c "$work/nginx.conf" & nginx=$!
-# Request lines off, as nginx runs with access_log off (a line costs ~5 us of CPU per request).
-.build/release/dlcm serve --port 18182 --threads 1 --log-level warning > "$work/serve.log" 2>&1 & server=$!
+# On its defaults: answered probes are logged at debug, so no request line (nginx: access_log off).
+.build/release/dlcm serve --port 18182 --threads 1 > "$work/serve.log" 2>&1 & server=$!
 for i in $(seq 50); do curl -sf localhost:18182/health >/dev/null && curl -sf localhost:18181/health >/dev/null && break; sleep 0.2; done
 
 run() { wrk -t1 -c"$conns" -d"${secs}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
-swift_rps=$(run http://127.0.0.1:18182/health)
-nginx_rps=$(run http://127.0.0.1:18181/health)
-swift_rps2=$(run http://127.0.0.1:18182/health)
-nginx_rps2=$(run http://127.0.0.1:18181/health)
-echo "wrk -t1 -c$conns -d${secs}s /health (two alternating rounds)"
-printf "dlcm serve: %10.0f  %10.0f requests/s\n" "$swift_rps" "$swift_rps2"
-printf "nginx:      %10.0f  %10.0f requests/s\n" "$nginx_rps" "$nginx_rps2"
-python3 -c "print(f'ratio dlcm/nginx: {($swift_rps + $swift_rps2) / ($nginx_rps + $nginx_rps2):.2f}')"
+echo "wrk -t1 -c$conns -d${secs}s /health, $rounds alternating rounds"
+ratios=()
+for r in $(seq "$rounds"); do
+    s=$(run http://127.0.0.1:18182/health); n=$(run http://127.0.0.1:18181/health)
+    ratios+=("$(python3 -c "print($s / $n)")")
+    printf "round %d: dlcm serve %8.0f, nginx %8.0f requests/s, ratio %.2f\n" "$r" "$s" "$n" "${ratios[-1]}"
+done
+python3 -c "import statistics, sys; print(f'median ratio dlcm/nginx: {statistics.median(map(float, sys.argv[1:])):.2f}')" "${ratios[@]}"

@@ -34,13 +34,20 @@ final class Exchange: Sendable {
     }
 
     /// Counts and logs the request (once); 499 is the conventional status of a client that went away.
+    /// Routes whose answered requests are logged at debug, not info.
+    static let quietRoutes: Set<String> = ["/health", "/ready", "/metrics"]
+
     func record(_ status: Int) {
         guard !recorded.exchange(true, ordering: .relaxed) else { return }
         let now = monotonicNanoseconds()
         metrics.record(route: route, status: status, seconds: Double(now - started) / 1e9)
         let entry = log.withLock { $0 }
-        // A stream that failed after its 200 head went out is an error all the same.
-        let level: Logger.Level = status >= 500 || entry.error != nil ? .error : .info
+        // A stream that failed after its 200 head went out is an error all the same. Answered
+        // probes and scrapes are logged at debug: they come every few seconds from every kubelet,
+        // load balancer and Prometheus, would drown the request lines, and at info their line
+        // was a third of a probe's CPU.
+        let level: Logger.Level = status >= 500 || entry.error != nil ? .error
+            : status < 400 && Exchange.quietRoutes.contains(route) ? .debug : .info
         logger.log(level: level, "request", metadata: entry.metadata(id: id, method: request.method, route: route, status: status,
                                                                     started: started, now: now))
     }

@@ -82,6 +82,11 @@ import Testing
         let h = try s.call("GET", "/health")
         #expect(h.status == 200)
         #expect(h.json["status"] as? String == "ok")
+        #expect(h.headers["Content-Type"] == "application/json")
+        // The age is a number of seconds with microseconds, e.g. 0.012345.
+        let age = try #require(h.json["seconds_since_engine_heartbeat"] as? Double)
+        #expect(age >= 0 && age < 1)
+        #expect(String(decoding: h.body, as: UTF8.self).range(of: #""seconds_since_engine_heartbeat":\d+\.\d{6}\}$"#, options: .regularExpression) != nil)
         let before = h.json["engine_loop_iterations"] as? Int ?? 0
         usleep(250_000)
         // The idle loop still goes round (that is what /health watches).

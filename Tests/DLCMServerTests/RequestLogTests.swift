@@ -61,6 +61,21 @@ import Testing
         #expect(capture.request(id: id) != nil)
     }
 
+    /// Answered probes and scrapes are logged at debug (they would drown the request lines);
+    /// the same routes refused, and every other route, at info.
+    @Test func probesAreLoggedAtDebug() throws {
+        let capture = LogCapture()
+        let s = try Self.server(capture)
+        for path in ["/health", "/ready", "/metrics"] {
+            _ = try s.call("GET", path, headers: [("X-Request-Id", "probe\(path)")])
+            #expect(try #require(capture.request(id: "probe\(path)")).contains(" debug request "), "\(path)")
+        }
+        _ = try s.call("DELETE", "/health", headers: [("X-Request-Id", "refused")])
+        #expect(try #require(capture.request(id: "refused")).contains(" info request "))
+        _ = try s.call("GET", "/v1/models", headers: [("X-Request-Id", "models")])
+        #expect(try #require(capture.request(id: "models")).contains(" info request "))
+    }
+
     @Test func saneIncomingIdIsKeptUpTo128Characters() throws {
         let s = try Self.server(LogCapture())
         let id = String(repeating: "a", count: 127) + "Z"
@@ -88,7 +103,7 @@ import Testing
         let line = try #require(capture.request(id: "h503"))
         #expect(line.contains(" error request "))
         #expect(try s.call("GET", "/ready", headers: [("X-Request-Id", "r200")]).status == 200)
-        #expect(try #require(capture.request(id: "r200")).contains(" info request "))
+        #expect(try #require(capture.request(id: "r200")).contains(" debug request "))   // an answered probe
     }
 
     @Test func jsonLinesParse() throws {

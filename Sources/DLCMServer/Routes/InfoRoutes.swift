@@ -30,11 +30,22 @@ extension APIServer {
     func health(_ ex: Exchange) {
         let age = engine.secondsSinceHeartbeat
         let ok = age < configuration.stallSeconds
-        ex.respond(.object([
-            ("status", .string(ok ? "ok" : "stalled")),
-            ("engine_loop_iterations", .int(Int(engine.loopIterations))),
-            ("seconds_since_engine_heartbeat", .double(age)),
-        ]), status: ok ? .ok : .serviceUnavailable)
+        // Written by hand, the age in whole microseconds: every kubelet and load balancer asks
+        // this every few seconds, and as a JSON tree with a Double's shortest decimal the body
+        // was a fifth of the request's CPU.
+        var body: [UInt8] = []
+        body.reserveCapacity(112)
+        body += (ok ? #"{"status":"ok","engine_loop_iterations":"# : #"{"status":"stalled","engine_loop_iterations":"#).utf8
+        body += String(engine.loopIterations).utf8
+        body += #","seconds_since_engine_heartbeat":"#.utf8
+        let micros = UInt64((min(max(age, 0), 1e9) * 1e6).rounded())
+        let fraction = String(micros % 1_000_000)
+        body += String(micros / 1_000_000).utf8
+        body.append(UInt8(ascii: "."))
+        body += repeatElement(UInt8(ascii: "0"), count: 6 - fraction.utf8.count)
+        body += fraction.utf8
+        body.append(UInt8(ascii: "}"))
+        ex.respond(status: ok ? .ok : .serviceUnavailable, headers: ["Content-Type": "application/json"], body: body)
     }
 
     /// Readiness: the model is loaded (it is, or this server would not exist) and not draining.
