@@ -46,9 +46,11 @@ let package = Package(
         .target(name: "CKernelSupport", cSettings: [.unsafeFlags(["-march=\(targetCPU)", "-O2"])]),
         // The package's one clock (CLOCK_MONOTONIC): deadlines, latencies and benchmarks read it.
         .target(name: "MonotonicTime"),
+        // The package's one way to start a dedicated thread (event loop, engine, compute workers).
+        .target(name: "SystemThread"),
         .target(
             name: "Kernels",
-            dependencies: ["CKernelSupport", "MonotonicTime"],
+            dependencies: ["CKernelSupport", "MonotonicTime", "SystemThread"],
             swiftSettings: hotCodeSettings
         ),
         // The package's one JSON value type, strict parser and string writer: request and
@@ -86,11 +88,11 @@ let package = Package(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         // HTTP/1.1 over non-blocking sockets and epoll, optionally TLS and gzip. Knows nothing of models.
-        .target(name: "HTTPServer", dependencies: ["CEpoll", "COpenSSL", "CZlib", "Locking", "MonotonicTime", "StrictJSON"]),
+        .target(name: "HTTPServer", dependencies: ["CEpoll", "COpenSSL", "CZlib", "Locking", "MonotonicTime", "StrictJSON", "SystemThread"]),
         // A pthread-mutex-guarded value (TSan sees through pthread mutexes; see Locked.swift).
         .target(name: "Locking"),
         // Joins text and model: per-request generation (sampling, streaming text, stop strings).
-        .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Kernels", "Tokenization", "Locking", "MonotonicTime"]),
+        .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Kernels", "Tokenization", "Locking", "MonotonicTime", "SystemThread"]),
         // The OpenAI-compatible JSON API: routes, request parsing, SSE, metrics. Only the JSON/route
         // layer: HTTP transport in HTTPServer, scheduling in DLCMEngine.
         .target(name: "DLCMServer", dependencies: [

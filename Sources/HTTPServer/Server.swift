@@ -1,3 +1,4 @@
+import SystemThread
 #if canImport(Glibc)
 import Locking
 import Glibc
@@ -95,19 +96,14 @@ public final class Server: Sendable {
     }
 }
 
-/// The thread entry point is created in a plain function: a closure formed in main-actor code
-/// and handed to pthread_create crashes the new thread when built with Swift 6 on Linux.
 private func startLoopThread(_ loop: EventLoop) throws -> pthread_t {
-    let context = Unmanaged.passRetained(loop).toOpaque()
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, nil, { context in
-        let loop = Unmanaged<EventLoop>.fromOpaque(context!).takeRetainedValue()
-        loop.run()
-        return nil
-    }, context)
-    if rc != 0 {
-        Unmanaged<EventLoop>.fromOpaque(context).release()
-        throw SyscallError(function: "pthread_create", errno: rc)
+    do {
+        return try startThread(loop)
+    } catch {
+        throw SyscallError(function: "pthread_create", errno: error.errno)
     }
-    return thread
+}
+
+extension EventLoop: ThreadMain {
+    func threadMain() { run() }
 }

@@ -1,3 +1,4 @@
+import SystemThread
 import CKernelSupport
 import Synchronization
 #if canImport(Glibc)
@@ -164,7 +165,7 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop() {
+    fileprivate func workerLoop() {
         // Generation 0 is the one at construction; a thread that starts late must still see
         // every later generation (including the one `deinit` publishes) as new.
         var seen = 0
@@ -195,30 +196,18 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    /// Starts a worker thread; a plain function so the entry point is a plain C function
-    /// (closures formed in main-actor code crash when run on a foreign thread).
+    /// Starts a worker thread. It holds the pool unretained: `deinit` is what stops and joins
+    /// the workers, so they must not keep the pool alive.
     private static func startThread(_ pool: ThreadPool) -> pthread_t {
-        let context = Unmanaged.passUnretained(pool).toOpaque()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        pthread_attr_setstacksize(&attributes, 8 << 20)
-        defer { pthread_attr_destroy(&attributes) }
-        #if canImport(Glibc)
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, &attributes, { context in
-            Unmanaged<ThreadPool>.fromOpaque(context!).takeUnretainedValue().workerLoop()
-            return nil
-        }, context)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        return thread
-        #else
-        var thread: pthread_t?
-        let rc = pthread_create(&thread, &attributes, { context in
-            Unmanaged<ThreadPool>.fromOpaque(context).takeUnretainedValue().workerLoop()
-            return nil
-        }, context)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        return thread!
-        #endif
+        final class Worker: ThreadMain {
+            unowned(unsafe) let pool: ThreadPool
+            init(_ pool: ThreadPool) { self.pool = pool }
+            func threadMain() { pool.workerLoop() }
+        }
+        do {
+            return try SystemThread.startThread(Worker(pool), stackSize: 8 << 20)
+        } catch {
+            preconditionFailure("\(error)")
+        }
     }
 }

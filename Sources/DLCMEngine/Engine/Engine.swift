@@ -5,6 +5,7 @@ import Kernels
 import Synchronization
 import Tokenization
 import MonotonicTime
+import SystemThread
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -223,19 +224,15 @@ extension Engine {
     }
 }
 
-/// The entry point is a plain function: a closure formed in main-actor code and handed to
-/// pthread_create crashes the new thread when built with Swift 6 on Linux.
 private func startEngineThread(_ engine: Engine) throws -> pthread_t {
-    let context = Unmanaged.passRetained(engine).toOpaque()
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, nil, { context in
-        let engine = Unmanaged<Engine>.fromOpaque(context!).takeRetainedValue()
-        engine.run()
-        return nil
-    }, context)
-    if rc != 0 {
-        Unmanaged<Engine>.fromOpaque(context).release()
+    final class Loop: ThreadMain {
+        let engine: Engine
+        init(_ engine: Engine) { self.engine = engine }
+        func threadMain() { engine.run() }
+    }
+    do {
+        return try startThread(Loop(engine))
+    } catch {
         throw EngineError.stopped
     }
-    return thread
 }
