@@ -116,11 +116,13 @@ let package = Package(
         // driven by a scripted fake model (FakeModel).
         .testTarget(name: "DLCMEngineTests", dependencies: ["DLCMEngine", "DLCMRuntime", "Kernels", "Locking"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "MonotonicTime"]),
+        // The raw-socket HTTP client and polling helper of the server test suites.
+        .target(name: "TestSupport", dependencies: ["HTTPServer", "MonotonicTime"], path: "Tests/TestSupport"),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "MonotonicTime", "TestSupport"]),
         // End to end over real sockets, on the tiny-served fixture (Scripts/make_fixture.py).
         .testTarget(
             name: "DLCMServerTests",
-            dependencies: ["DLCMServer", "DLCMEngine", "DLCMRuntime", "HTTPServer", "Locking", "StrictJSON", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DLCMServer", "DLCMEngine", "DLCMRuntime", "HTTPServer", "Locking", "StrictJSON", "TestSupport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Resources", "Scripts"]
         ),
         .testTarget(

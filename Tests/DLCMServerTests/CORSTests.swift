@@ -1,6 +1,7 @@
 @testable import DLCMServer
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct CORSTests {
     static let app = "https://app.example.com"

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// SIGTERM on the real binary: /ready turns 503 or the port refuses at once, a stream in flight
 /// still finishes with [DONE], and the process exits 0; a second signal exits at once.
@@ -13,11 +14,11 @@ import Testing
         let p = try ServeProcess(["serve", "--port", "0", "--threads", "1", "--max-batch", "1", "--max-n", "\(choices)",
                                   "--max-queue", "64", "--drain-timeout", drainTimeout])
         let port = try p.waitForPort()
-        let client = try TestClient(port: port)
+        let client = try TestClient(port: port, receiveTimeout: 20)
         try client.request("POST", "/v1/completions",
                            body: Array(#"{"prompt":"Once","max_tokens":500,"n":\#(choices),"ignore_eos":true,"stream":true}"#.utf8),
                            headers: [("X-Request-Id", "long-stream")])
-        #expect(try client.readHead().status == 200)
+        #expect(try client.expectHead().status == 200)
         _ = try client.readChunk()   // the first event: the stream is running
         return (p, port, client)
     }
@@ -25,11 +26,11 @@ import Testing
     /// Whether the server no longer takes work: a connection is refused, or /ready says 503.
     static func notReady(port: Int) -> Bool {
         guard let client = try? TestClient(port: port, receiveTimeout: 2) else { return true }
-        guard (try? client.request("GET", "/ready")) != nil, let r = try? client.readResponse() else { return true }
+        guard (try? client.request("GET", "/ready")) != nil, let r = try? client.expectResponse() else { return true }
         return r.status == 503
     }
 
-    static func refuses(port: Int) -> Bool { (try? TestClient(port: port)) == nil }
+    static func refuses(port: Int) -> Bool { (try? TestClient(port: port, receiveTimeout: 20)) == nil }
 
     @Test func sigtermDrainsStreamsThenExitsZero() throws {
         let (p, port, client) = try Self.startLongStream()

@@ -2,6 +2,7 @@ import DLCMEngine
 import Foundation
 import HTTPServer
 import Testing
+import TestSupport
 
 @Suite struct ErrorTests {
     @Test func invalidJSONIs400() throws {
@@ -103,18 +104,18 @@ import Testing
 
     @Test func absoluteFormTargetIsServed() throws {
         let s = try TestServer()
-        let client = try TestClient(port: s.port)
+        let client = try TestClient(port: s.port, receiveTimeout: 20)
         try client.send(Array("GET http://example.test:8080/health HTTP/1.1\r\nHost: other\r\n\r\n".utf8))
-        let r = try client.readResponse()
+        let r = try client.expectResponse()
         #expect(r.status == 200)
     }
 
     @Test func queueFullIs429WithRetryAfter() throws {
         // One batch slot and room for 3 waiting: a request with n=4 fills the engine for a while.
         let s = try TestServer(engine: .init(maxRunning: 1, maxWaiting: 3, minimumStepSeconds: 0.005))
-        let busy = try TestClient(port: s.port)
+        let busy = try TestClient(port: s.port, receiveTimeout: 20)
         try busy.request("POST", "/v1/completions", body: Array(#"{"prompt":"a","n":4,"max_tokens":100,"ignore_eos":true,"stream":true}"#.utf8))
-        #expect(try busy.readHead().status == 200)
+        #expect(try busy.expectHead().status == 200)
         let r = try s.post("/v1/completions", #"{"prompt":"b","max_tokens":1}"#)
         #expect(r.status == 429)
         #expect(r.headers["Retry-After"] == "1")
@@ -125,16 +126,16 @@ import Testing
         let s = try TestServer()
         // Requests half sent before the drain: their connections are not idle, so they stay open
         // and are answered after it starts.
-        let ready = try TestClient(port: s.port), completion = try TestClient(port: s.port)
+        let ready = try TestClient(port: s.port, receiveTimeout: 20), completion = try TestClient(port: s.port, receiveTimeout: 20)
         try ready.send(Array("GET /ready HTTP/1.1\r\nHost: x\r\n".utf8))
         let body = #"{"prompt":"a"}"#
         try completion.send(Array("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n{".utf8))
         usleep(50_000)
         #expect(s.api.drain(timeout: .milliseconds(1)) == false)
         try ready.send(Array("\r\n".utf8))
-        #expect(try ready.readResponse().status == 503)
+        #expect(try ready.expectResponse().status == 503)
         try completion.send(Array(body.utf8.dropFirst()))
-        let r = try completion.readResponse()
+        let r = try completion.expectResponse()
         #expect(r.status == 503)
         #expect(r.error["code"] as? String == "draining")
     }

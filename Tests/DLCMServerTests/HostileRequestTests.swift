@@ -5,6 +5,7 @@ import Glibc
 import HTTPServer
 import Testing
 import StrictJSON
+import TestSupport
 
 /// Hostile requests as raw bytes over real sockets: smuggling shapes, oversized parts, bad bytes,
 /// absurd JSON. Each must get the right 4xx in the OpenAI error shape, and the server must still
@@ -33,7 +34,7 @@ import StrictJSON
     static func send(_ bytes: [UInt8], to server: TestServer) throws -> TestResponse {
         let client = try TestClient(port: server.port, receiveTimeout: 10)
         try client.send(bytes)
-        return try client.readResponse()
+        return try client.expectResponse()
     }
 
     /// Checks status and error shape, then that a normal completion still works.
@@ -107,8 +108,8 @@ import StrictJSON
         let hidden = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
         let client = try TestClient(port: s.port, receiveTimeout: 5)
         try client.send(Array(hidden.utf8))
-        #expect(try client.readResponse().status == 400)
-        #expect(throws: (any Error).self) { try client.readResponse() }
+        #expect(try client.expectResponse().status == 400)
+        #expect(throws: (any Error).self) { try client.expectResponse() }
     }
 
     @Test func malformedHeadsAre4xx() throws {

@@ -3,6 +3,7 @@ import DLCMServer
 import Foundation
 import HTTPServer
 import Testing
+import TestSupport
 
 /// A stopped server frees its engine, model and connections: nothing keeps them alive in a cycle
 /// (LeakSanitizer reported each test server's model as leaked before this was fixed).
@@ -30,9 +31,9 @@ import Testing
             #expect(try s.post("/v1/completions", #"{"prompt":"Hi","max_tokens":2,"stream":true}"#).status == 200)
             #expect(try s.post("/v1/completions", #"{"prompt":"Hi","temperature":-1}"#).status == 400)
             // A client that hangs up mid-stream.
-            let client = try TestClient(port: s.port)
+            let client = try TestClient(port: s.port, receiveTimeout: 20)
             try client.request("POST", "/v1/completions", body: Array(#"{"prompt":"Hi","max_tokens":200,"ignore_eos":true,"stream":true}"#.utf8))
-            #expect(try client.readHead().status == 200)
+            #expect(try client.expectHead().status == 200)
             _ = try client.readChunk()
             client.close()
             #expect(s.waitFor { s.engine.metrics.snapshot.running == 0 })

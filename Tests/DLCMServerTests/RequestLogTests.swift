@@ -2,6 +2,7 @@
 import Foundation
 import Logging
 import Testing
+import TestSupport
 
 @Suite struct RequestLogTests {
     static func server(_ capture: LogCapture, prompts: Bool = false, stall: Double? = nil) throws -> TestServer {
@@ -51,10 +52,10 @@ import Testing
     func insaneIncomingIdsAreReplaced(incoming: String) throws {
         let capture = LogCapture()
         let s = try Self.server(capture)
-        let client = try TestClient(port: s.port)
+        let client = try TestClient(port: s.port, receiveTimeout: 20)
         // Raw bytes: the test client writes the header value as given (UTF-8 for the last case).
         try client.request("GET", "/health", headers: [("X-Request-Id", incoming)])
-        let r = try client.readResponse()
+        let r = try client.expectResponse()
         let id = try #require(r.headers["X-Request-Id"])
         #expect(id != incoming)
         #expect(RequestID.isSane(id))

@@ -1,6 +1,7 @@
 import Foundation
 import Locking
 import Testing
+import TestSupport
 
 /// The built `dlcm` binary run as a child process, the way an operator runs it: flags, DLCM_*
 /// variables (none inherited from the test's own environment), signals, exit status.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `dlcm serve` refuses bad configuration and broken weights with one line on stderr and a
 /// non-zero exit status (2 for a setting, 1 for anything else), before binding anything.
@@ -204,10 +205,10 @@ import Testing
         let envPort = try env.waitForPort()
         #expect(try TestClient.get(port: envPort, "/v1/models").status == 200)
         #expect(try TestClient.get(port: envPort, "/ready").status == 401)
-        let client = try TestClient(port: envPort)
+        let client = try TestClient(port: envPort, receiveTimeout: 20)
         try client.request("POST", "/v1/completions", body: Array(#"{"prompt":"a private prompt","max_tokens":1}"#.utf8),
                            headers: [("Origin", "https://x.example"), ("Authorization", "Bearer k"), ("X-Request-Id", "env-1")])
-        let r = try client.readResponse()
+        let r = try client.expectResponse()
         #expect(r.status == 200)
         #expect(r.headers["Access-Control-Allow-Origin"] == "*")
         #expect(ServeProcess.eventually(seconds: 5) { env.standardError.contains("id=env-1 ") })
@@ -235,8 +236,8 @@ import Testing
 extension TestClient {
     /// One GET on a fresh connection.
     static func get(port: Int, _ path: String, authorization: String? = nil) throws -> TestResponse {
-        let client = try TestClient(port: port)
+        let client = try TestClient(port: port, receiveTimeout: 20)
         try client.request("GET", path, headers: authorization.map { [("Authorization", $0)] } ?? [])
-        return try client.readResponse()
+        return try client.expectResponse()
     }
 }

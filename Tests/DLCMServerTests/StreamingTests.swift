@@ -3,13 +3,14 @@ import DLCMEngine
 import Foundation
 import HTTPServer
 import Testing
+import TestSupport
 
 @Suite struct StreamingTests {
     @Test func clientDisconnectCancelsTheSequence() throws {
         let s = try TestServer(engine: .init(minimumStepSeconds: 0.005))
-        let client = try TestClient(port: s.port)
+        let client = try TestClient(port: s.port, receiveTimeout: 20)
         try client.request("POST", "/v1/completions", body: Array(#"{"prompt":"Hello","max_tokens":400,"ignore_eos":true,"stream":true}"#.utf8))
-        #expect(try client.readHead().status == 200)
+        #expect(try client.expectHead().status == 200)
         _ = try client.readChunk()   // a first event arrived: the sequence is running
         #expect(s.engine.metrics.snapshot.running == 1)
         client.close()
@@ -24,7 +25,7 @@ import Testing
     @Test func disconnectMidPrefillCancels() throws {
         // A 4-token prefill chunk and 50 ms steps: a 320-token prompt takes ~4 s to read.
         let s = try TestServer(engine: .init(prefillChunk: 4, minimumStepSeconds: 0.05))
-        let client = try TestClient(port: s.port)
+        let client = try TestClient(port: s.port, receiveTimeout: 20)
         let prompt = String(repeating: "The quick brown fox. ", count: 20)
         try client.request("POST", "/v1/completions", body: Array("{\"prompt\":\(jsonString(prompt)),\"max_tokens\":5}".utf8))
         #expect(s.waitFor { s.engine.metrics.snapshot.running == 1 && s.engine.metrics.snapshot.promptTokens > 0 })
@@ -35,7 +36,7 @@ import Testing
     @Test func disconnectWhileNChoicesShareAPrefill() throws {
         // n = 4: one sequence reads the prompt, three wait to fork it; all four go with the client.
         let s = try TestServer(engine: .init(prefillChunk: 4, minimumStepSeconds: 0.05))
-        let client = try TestClient(port: s.port)
+        let client = try TestClient(port: s.port, receiveTimeout: 20)
         let prompt = String(repeating: "The quick brown fox. ", count: 20)
         try client.request("POST", "/v1/completions", body: Array("{\"prompt\":\(jsonString(prompt)),\"max_tokens\":5,\"n\":4}".utf8))
         #expect(s.waitFor { s.engine.metrics.snapshot.running == 1 && s.engine.metrics.snapshot.promptTokens > 0 })
@@ -57,11 +58,11 @@ import Testing
     @Test func decodeKeepsFlowingDuringAnotherPrefill() throws {
         // Stream A decodes while B's long prompt is read in chunks: A's tokens keep coming.
         let s = try TestServer(engine: .init(prefillChunk: 4, minimumStepSeconds: 0.01))
-        let a = try TestClient(port: s.port)
+        let a = try TestClient(port: s.port, receiveTimeout: 20)
         try a.request("POST", "/v1/completions", body: Array(#"{"prompt":"A","max_tokens":60,"ignore_eos":true,"stream":true}"#.utf8))
-        #expect(try a.readHead().status == 200)
+        #expect(try a.expectHead().status == 200)
         _ = try a.readChunk()
-        let b = try TestClient(port: s.port)
+        let b = try TestClient(port: s.port, receiveTimeout: 20)
         let prompt = String(repeating: "The quick brown fox. ", count: 20)
         try b.request("POST", "/v1/completions", body: Array("{\"prompt\":\(jsonString(prompt)),\"max_tokens\":1}".utf8))
         var events = 0
@@ -81,10 +82,10 @@ import Testing
 
     /// The chunks of one streamed answer, as written.
     static func chunks(_ port: Int) throws -> [[UInt8]] {
-        let client = try TestClient(port: port)
+        let client = try TestClient(port: port, receiveTimeout: 20)
         defer { client.close() }
         try client.request("POST", "/v1/completions", body: Array(body.utf8))
-        #expect(try client.readHead().status == 200)
+        #expect(try client.expectHead().status == 200)
         var chunks: [[UInt8]] = []
         while let c = try client.readChunk() { chunks.append(c) }
         return chunks
@@ -119,10 +120,10 @@ import Testing
         var api = APIConfiguration()
         api.streamInterval = 1000
         let s = try TestServer(api: api)
-        let client = try TestClient(port: s.port)
+        let client = try TestClient(port: s.port, receiveTimeout: 20)
         defer { client.close() }
         try client.request("POST", "/v1/completions", body: Array(#"{"prompt":"Hello","max_tokens":20,"echo":true,"ignore_eos":true,"stream":true}"#.utf8))
-        #expect(try client.readHead().status == 200)
+        #expect(try client.expectHead().status == 200)
         var chunks: [[UInt8]] = []
         while let c = try client.readChunk() { chunks.append(c) }
         // The echoed prompt, the first token, then the rest at the end.
@@ -155,13 +156,13 @@ import Testing
         let solo = try bodies.map { try s.completionText($0) }
         // All at once: send every request, then read every stream.
         let clients = try bodies.map { body -> TestClient in
-            let c = try TestClient(port: s.port)
+            let c = try TestClient(port: s.port, receiveTimeout: 20)
             try c.request("POST", "/v1/completions", body: Array(body.utf8))
             return c
         }
         #expect(s.waitFor { s.engine.metrics.snapshot.batchSize.counts.dropFirst().reduce(0, +) > 0 })
         let together = try clients.map { c -> String in
-            let r = try c.readResponse()
+            let r = try c.expectResponse()
             #expect(r.events.last == "[DONE]")
             return r.eventObjects.compactMap { ($0["choices"] as? [[String: Any]])?.first?["text"] as? String }.joined()
         }
@@ -187,12 +188,12 @@ import Testing
         api.maxChoices = 32
         let s = try TestServer(engine: .init(maxRunning: 4, maxWaiting: 28), api: api)
         let clients = try (0..<32).map { i -> TestClient in
-            let c = try TestClient(port: s.port)
+            let c = try TestClient(port: s.port, receiveTimeout: 20)
             let stream = i % 2 == 0 ? "true" : "false"
             try c.request("POST", "/v1/completions", body: Array("{\"prompt\":\"Hi \(i)\",\"max_tokens\":12,\"seed\":\(i),\"ignore_eos\":true,\"stream\":\(stream)}".utf8))
             return c
         }
-        for c in clients { #expect(try c.readResponse().status == 200) }
+        for c in clients { #expect(try c.expectResponse().status == 200) }
         #expect(s.waitFor { s.engine.metrics.snapshot.running == 0 && s.engine.metrics.snapshot.waiting == 0 })
         #expect(s.engine.metrics.snapshot.finished == 32)
         #expect(s.engine.metrics.snapshot.batchSize.counts[2] > 0)   // batches of 3-4 happened
@@ -250,9 +251,9 @@ extension StreamClockTests {
         let s = try TestServer(engine: .init(minimumStepSeconds: 0.005))
         let body = Array(#"{"prompt":"Hello","max_tokens":300,"ignore_eos":true,"stream":true}"#.utf8)
         let clients = try (0..<6).map { _ -> TestClient in
-            let c = try TestClient(port: s.port)
+            let c = try TestClient(port: s.port, receiveTimeout: 20)
             try c.request("POST", "/v1/completions", body: body)
-            #expect(try c.readHead().status == 200)
+            #expect(try c.expectHead().status == 200)
             return c
         }
         #expect(s.api.streamClock.openStreams == 6)
@@ -278,9 +279,9 @@ extension StreamClockTests {
     @Test func aStreamRefusedByAFullQueueIsNotCounted() throws {
         let s = try TestServer(engine: .init(maxRunning: 1, maxWaiting: 0, minimumStepSeconds: 0.005))
         let body = Array(#"{"prompt":"Hello","max_tokens":300,"ignore_eos":true,"stream":true}"#.utf8)
-        let running = try TestClient(port: s.port)
+        let running = try TestClient(port: s.port, receiveTimeout: 20)
         try running.request("POST", "/v1/completions", body: body)
-        #expect(try running.readHead().status == 200)
+        #expect(try running.expectHead().status == 200)
         for _ in 0..<3 {
             #expect(try s.post("/v1/completions", String(decoding: body, as: UTF8.self)).status == 429)
         }

@@ -2,6 +2,7 @@ import DLCMEngine
 import DLCMServer
 import Foundation
 import HTTPServer
+import TestSupport
 
 /// The tiny-served fixture: a random DLCM (vocab 320, context 512) with a byte-level BPE.
 let fixtureDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/tiny-served")
@@ -32,9 +33,9 @@ final class TestServer {
     /// One request on a fresh connection.
     func call(_ method: String, _ path: String, json: String? = nil, contentType: String? = "application/json",
               headers: [(String, String)] = []) throws -> TestResponse {
-        let client = try TestClient(port: port)
+        let client = try TestClient(port: port, receiveTimeout: 20)
         try client.request(method, path, body: json.map { Array($0.utf8) }, contentType: contentType, headers: headers)
-        return try client.readResponse(isHead: method == "HEAD")
+        return try client.expectResponse(isHead: method == "HEAD")
     }
 
     func post(_ path: String, _ json: String) throws -> TestResponse { try call("POST", path, json: json) }

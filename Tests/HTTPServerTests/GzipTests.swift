@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import HTTPServer
+import TestSupport
 
 @Suite("Accept-Encoding negotiation")
 struct AcceptEncodingTests {

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import HTTPServer
 import MonotonicTime
+import TestSupport
 
 @Suite("Server over real sockets: connection handling")
 struct ServerBasicTests {

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import HTTPServer
+import TestSupport
 
 /// A client may shut down its sending side once its request is out (`shutdown(SHUT_WR)`, as
 /// `nc -N` and some proxies do) and still read the answer. A client that closed its socket for

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import HTTPServer
 import MonotonicTime
+import TestSupport
 
 @Suite("Server over real sockets: timeouts and slow clients")
 struct ServerTimeoutTests {

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import HTTPServer
+import TestSupport
 
 /// What an external tool printed, and how it exited.
 struct ToolResult {

@@ -5,6 +5,7 @@ import Glibc
 #endif
 @testable import HTTPServer
 import MonotonicTime
+import TestSupport
 
 /// HTTPS on the same event loop: real clients (curl, openssl s_client), broken and stalled
 /// handshakes, streaming, and start-up errors. Certificates are made at test time.
