@@ -85,7 +85,9 @@ struct ServerTimeoutTests {
                 try other.send("GET /\(i) HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(try other.readResponse()?.bodyText == "GET /\(i) ")
             }
-            #expect(monotonicSeconds() - start < 1.0)
+            // Blocked behind the non-reader, each answer would wait for its write timeout (30 s);
+            // 4 s leaves room for a loaded machine.
+            #expect(monotonicSeconds() - start < 4)
             #expect(server.counters.openConnections == 3)
         }
     }
