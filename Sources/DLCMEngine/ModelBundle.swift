@@ -8,8 +8,11 @@ public final class ModelBundle: @unchecked Sendable {
     public let directory: URL
     public let model: DLCMModel
     public let tokenizer: Tokenizer
+    /// The checkpoint's config (context length, vocabulary, threshold, ...).
+    public var config: DLCMConfig { model.config }
+
     /// The token every document starts with, as in training: the model's end-of-text id.
-    public var bosTokenID: Int32 { model.config.eotTokenID }
+    public var bosTokenID: Int32 { config.eotTokenID }
 
     /// A document as the model reads it: BOS, then `tokens`. Every caller that runs the model on
     /// text or ids goes through here, so the BOS convention lives in one place.

@@ -38,7 +38,8 @@ public final class APIServer: Sendable {
     }
 
     var tokenizer: Tokenizer { engine.tokenizer }
-    var modelConfig: DLCMConfig { engine.model.config }
+    /// What the API knows of the model: the bundle's config (never the model object itself).
+    var modelConfig: DLCMConfig { engine.bundle.config }
     public var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     /// Binds and starts serving.
