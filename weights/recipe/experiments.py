@@ -29,8 +29,9 @@ def row(path: str) -> str | None:
     args = r["args"]
     learned = a["learned"]["all"]
     tpc = learned["tokens_per_concept"]
-    stride = next(k for k in a if k.startswith("stride:") and k not in ("stride:2", "stride:8")) \
-        if any(k.startswith("stride:") and k not in ("stride:2", "stride:8") for k in a) else None
+    # The stride at the learned rate (ablate.py rounds it); it may also be the stride 2 or 8 column.
+    at_rate = f"stride:{max(1, round(tpc))}"
+    stride = at_rate if at_rate in a else next((k for k in a if k.startswith("stride:") and k not in ("stride:2", "stride:8")), None)
     rand = next(k for k in a if k.startswith("random:"))
     cfg = DLCMConfig.from_json(r["config"])
     fl = dlcm_flops_per_token(cfg, tpc)
