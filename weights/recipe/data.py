@@ -649,6 +649,61 @@ def stage_encode(split: str, domain: str) -> None:
 
 
 # ----------------------------------------------------------------------------
+# byte-level streams (an experiment: EXPERIMENTS.md, "Bytes instead of BPE tokens")
+# ----------------------------------------------------------------------------
+
+BYTES_OUT = os.path.join(HERE, "data-bytes")
+
+
+def byte_tokenizer():
+    """A byte-level BPE without merges: id 0 is <|endoftext|>, byte b is id b + 1."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    chars = pre_tokenizers.ByteLevel.alphabet()
+    # ByteLevel's alphabet is GPT-2's byte -> character table; rebuild its order by byte.
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs, extra = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + extra)
+            extra += 1
+    table = {b: chr(c) for b, c in zip(bs, cs)}
+    assert set(table.values()) == set(chars)
+    vocab = {EOT: 0, **{table[b]: b + 1 for b in range(256)}}
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[], byte_fallback=False))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens([EOT])
+    return tok
+
+
+def stage_bytes() -> None:
+    """data-bytes/: the same documents as bytes (uint16 id = byte + 1, documents followed by 0),
+    with a tokenizer.json and stats.json of the same shape as data/'s."""
+    os.makedirs(BYTES_OUT, exist_ok=True)
+    tok = byte_tokenizer()
+    tok.save(os.path.join(BYTES_OUT, "tokenizer.json"))
+    probe = "héllo wörld\n\tdef f(x): return x  # 日本"
+    assert tok.encode(probe).ids == [b + 1 for b in probe.encode()] and tok.decode(tok.encode(probe).ids) == probe
+    stats = {"splits": {}, "vocab_size": 257, "eot_id": 0, "dtype": "uint16 little-endian",
+             "separator": "each document is followed by token id 0 (<|endoftext|>)"}
+    for split in SPLITS:
+        for domain in DOMAINS:
+            parts, nbytes, ndocs = [], 0, 0
+            for d in read_jsonl(os.path.join(OUT, f"{split}_{domain}.jsonl")):
+                b = d["text"].encode("utf-8")
+                parts += [np.frombuffer(b, dtype=np.uint8).astype("<u2") + 1, np.zeros(1, "<u2")]
+                nbytes += len(b)
+                ndocs += 1
+            np.concatenate(parts).tofile(os.path.join(BYTES_OUT, f"{split}_{domain}.bin"))
+            stats["splits"][f"{split}_{domain}"] = {"documents": ndocs, "bytes": nbytes, "tokens": nbytes,
+                                                    "bytes_per_token": 1.0}
+            log(f"  {split}_{domain}: {nbytes} bytes")
+    with open(os.path.join(BYTES_OUT, "stats.json"), "w") as f:
+        json.dump(stats, f, indent=1)
+
+
+# ----------------------------------------------------------------------------
 # 5. stats
 # ----------------------------------------------------------------------------
 
@@ -696,6 +751,8 @@ def print_summary(stats: dict, timings: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--force", action="store_true", help="redo every stage")
+    ap.add_argument("--bytes", action="store_true",
+                    help="also write data-bytes/: the documents as byte-level token streams")
     args = ap.parse_args()
     os.environ.setdefault("RAYON_NUM_THREADS", "2")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
@@ -758,6 +815,8 @@ def main() -> None:
     with open(old, "w") as f:
         json.dump(stats, f, indent=1)
     print_summary(stats, timings)
+    if args.bytes:
+        stage("bytes", ex("../data-bytes/stats.json") and not args.force, stage_bytes)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,10 @@ def row(path: str) -> str | None:
         setting += f", R {args['target_r']:g}"
     if args.get("router_target", "none") != "none":
         setting += f", {args['router_target']} target {args.get('router_target_weight', 0.5):g}"
+    if args.get("pooling", "mean") != "mean":
+        setting += f", pooling {args['pooling']}"
+    if os.path.basename(os.path.normpath(args.get("data") or "data")) == "data-bytes":
+        setting += ", bytes"
     if args.get("aux", 0.03) != 0.03:
         setting += f", aux {args['aux']:g}"
     return (f"| {name} | {setting} | {r['tokens_seen'] / 1e6:.2f}M | {learned['loss']:.3f} | {tpc:.2f} | "

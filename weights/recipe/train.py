@@ -100,7 +100,7 @@ def param_groups(model, args):
     if isinstance(model, DLCM):
         cfg = model.cfg
         s_tok, s_con = cfg.d_token / cfg.d_base, cfg.d_concept / cfg.d_base
-        concept_prefixes = ("backbone.", "pool_up.")
+        concept_prefixes = ("backbone.", "pool_up.", "pool_first.")
     else:
         cfg = model.cfg
         s_tok, s_con = cfg.d_model / cfg.d_base, 1.0
@@ -145,7 +145,7 @@ def mup_init(model, sigma: float):
             elif p.dim() < 2:
                 p.fill_(1.0)
             else:
-                s = s_con if name.startswith(("backbone.", "pool_up.")) else s_tok
+                s = s_con if name.startswith(("backbone.", "pool_up.", "pool_first.")) else s_tok
                 std = sigma / math.sqrt(s)
                 if name.endswith(("wo.weight", "w2.weight")):
                     stack = name.split(".")[0]
@@ -223,6 +223,8 @@ def main():
                     help="the encoder's window alone (overrides --token-window for the encoder; 0: all)")
     ap.add_argument("--decoder-window", type=int, default=None,
                     help="the decoder's window alone (overrides --token-window for the decoder; 0: all)")
+    ap.add_argument("--pooling", choices=["mean", "mean+first"], default="mean",
+                    help="concept pooling: the mean of the segment's encoder states, or also its first state")
     ap.add_argument("--ablate", action="store_true",
                     help="after training, score the validation windows with forced boundaries (ablate.py)")
     ap.add_argument("--threads", type=int, default=1)
@@ -242,6 +244,9 @@ def main():
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     cfg = presets(args.size)[args.model]
+    if not args.synthetic:
+        # The vocabulary is the data's: the token files were written by its tokenizer.
+        cfg.vocab_size = json.load(open(os.path.join(args.data, "stats.json")))["vocab_size"]
     if args.token_window and args.model == "dlcm":
         cfg.encoder.window = cfg.decoder.window = args.token_window
     if args.model == "dlcm":
@@ -251,6 +256,7 @@ def main():
             cfg.encoder.window = args.encoder_window
         if args.decoder_window is not None:
             cfg.decoder.window = args.decoder_window
+        cfg.pooling = args.pooling
     model = DLCM(cfg) if args.model == "dlcm" else DenseLM(cfg)
     mup_init(model, args.sigma)
     model.train()
