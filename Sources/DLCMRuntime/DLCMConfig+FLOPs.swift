@@ -18,7 +18,8 @@ extension DLCMConfig {
     /// FLOPs per token when concepts average `tokensPerConcept` tokens.
     public func flopsPerToken(tokensPerConcept: Double) -> FLOPsPerToken {
         let d = dToken, dc = dConcept
-        let perConcept = Double(d * dc) + Self.stackMatmulParams(dc, backbone) + Double(2 * dc * d)
+        let pools = pooling == .meanFirst ? 2 : 1   // pool.up, and pool.first
+        let perConcept = Double(pools * d * dc) + Self.stackMatmulParams(dc, backbone) + Double(2 * dc * d)
         return FLOPsPerToken(
             encoder: 2 * Self.stackMatmulParams(d, encoder),
             router: 2 * Double(2 * d * dScan),

@@ -50,6 +50,15 @@ public enum ConceptAttention: String, Codable, Sendable {
     case unique
 }
 
+/// What a concept is made of, before the backbone (weights/FORMAT.md, "Pooling").
+public enum Pooling: String, Codable, Sendable {
+    /// `pool.up · mean(h)` over the segment's encoder states.
+    case mean
+    /// `pool.up · mean(h) + pool.first · h_first`: also the state of the token the router cut
+    /// at, so where a concept starts is part of what it says.
+    case meanFirst = "mean+first"
+}
+
 /// config.json of a DLCM checkpoint (weights/FORMAT.md).
 public struct DLCMConfig: Codable, Sendable, Equatable {
     public var modelType: String
@@ -76,6 +85,9 @@ public struct DLCMConfig: Codable, Sendable, Equatable {
     public var dtype: String
     /// Weights per quantization block of a quantized checkpoint (32); absent in float ones.
     public var quantBlock: Int?
+    /// config.json's `pooling`; absent in checkpoints made before it existed (= mean).
+    var poolingField: Pooling?
+    public var pooling: Pooling { poolingField ?? .mean }
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type", formatVersion = "format_version", vocabSize = "vocab_size"
@@ -85,6 +97,7 @@ public struct DLCMConfig: Codable, Sendable, Equatable {
         case ropeTheta = "rope_theta", normEps = "norm_eps", threshold, targetR = "target_r"
         case conceptAttention = "concept_attention", maxSeqLen = "max_seq_len"
         case eotTokenID = "eot_token_id", logitScale = "logit_scale", dtype, quantBlock = "quant_block"
+        case poolingField = "pooling"
     }
 
     /// The dtypes of quantized checkpoints.

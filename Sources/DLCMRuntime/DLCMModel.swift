@@ -255,6 +255,8 @@ public final class DLCMModel {
         var currentMult = [Int32](repeating: 0, count: rows)
         var newConcepts = [(item: Int, p: Float, slot: Int)]()  // slot: the concept's index in its sequence
         conceptIn.reserve(rows * d)
+        let firstPooling = c.pooling == .meanFirst, conceptFirst = lane.conceptFirst
+        if firstPooling { conceptFirst.reserve(rows * d) }
         for (i, item) in batch.enumerated() {
             let s = item.sequence
             var probs = [Float](), flags = [Bool]()
@@ -272,12 +274,18 @@ public final class DLCMModel {
                     let mean = conceptIn.pointer + newConcepts.count * d
                     let inv = 1 / Float(s.segLen)
                     for e in 0..<d { mean[e] = s.segSum[e] * inv }
+                    if firstPooling {
+                        s.segFirst.withUnsafeBufferPointer { (conceptFirst.pointer + newConcepts.count * d).update(from: $0.baseAddress!, count: d) }
+                    }
                     newConcepts.append((i, s.pOpen, s.segLengths.count))
                     s.segLengths.append(Int32(s.segLen))
                     s.segLen = 0
                     for e in 0..<d { s.segSum[e] = 0 }
                 }
-                if boundary { s.pOpen = p }
+                if boundary {
+                    s.pOpen = p
+                    if firstPooling { s.segFirst.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: h + r * d, count: d) } }
+                }
                 s.segSum.withUnsafeMutableBufferPointer { addScaled($0.baseAddress!, h + r * d, alpha: 1, count: d) }
                 s.segLen += 1
                 visible[r] = s.segLengths.count
@@ -309,6 +317,13 @@ public final class DLCMModel {
             let n = newConcepts.count
             concepts.reserve(n * dc)
             matmul(concepts.pointer, lane.conceptIn.pointer, weights.poolUp, m: n, pool: pool)
+            if let poolFirst = weights.poolFirst {
+                // c = pool.up · mean + pool.first · h_first, summed in that order as the reference does.
+                let firsts = lane.conceptFirstUp
+                firsts.reserve(n * dc)
+                matmul(firsts.pointer, lane.conceptFirst.pointer, poolFirst, m: n, pool: pool)
+                addScaled(concepts.pointer, firsts.pointer, alpha: 1, count: n * dc)
+            }
             var groups = [RowGroup]()
             var start = 0
             while start < n {

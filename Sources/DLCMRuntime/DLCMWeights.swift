@@ -44,6 +44,7 @@ struct DLCMWeights {
     let encoder, backbone, decoder: StackWeights
     let routerWq, routerWk: WeightMatrix  // (d_scan, d_token)
     let poolUp: WeightMatrix              // (d_concept, d_token)
+    let poolFirst: WeightMatrix?          // (d_concept, d_token), with pooling mean+first only
     let conceptNull: [Float]              // (d_concept)
     let cross: CrossWeights
     let lmHead: WeightMatrix              // (vocab, d_token)
@@ -126,6 +127,7 @@ struct DLCMWeights {
         routerWq = try matrix("router.wq.weight", c.dScan, d)
         routerWk = try matrix("router.wk.weight", c.dScan, d)
         poolUp = try matrix("pool.up.weight", dc, d, conceptLevel: true)
+        poolFirst = c.pooling == .meanFirst ? try matrix("pool.first.weight", dc, d, conceptLevel: true) : nil
         conceptNull = try vector("concept.null", dc)
         cross = CrossWeights(
             wq: try matrix("cross.wq.weight", d, d),

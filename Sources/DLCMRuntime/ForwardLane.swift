@@ -11,6 +11,8 @@ final class ForwardLane {
     let rq = FloatBuffer()         // (rows, d_scan)
     let rk = FloatBuffer()         // (rows, d_scan)
     let conceptIn = FloatBuffer()  // (concepts, d_token) segment means
+    let conceptFirst = FloatBuffer() // (concepts, d_token) segments' first states (pooling mean+first)
+    let conceptFirstUp = FloatBuffer() // (concepts, d_concept) pool.first · first states
     let concepts = FloatBuffer()   // (concepts, d_concept) backbone in -> z -> z~
     let ck = FloatBuffer()         // (concepts, d_token)
     let cv = FloatBuffer()         // (concepts, d_token)
@@ -36,6 +38,6 @@ final class ForwardLane {
 
     var bytes: Int {
         encoder.scratchBytes + backbone.scratchBytes + decoder.scratchBytes
-            + [x, rq, rk, conceptIn, concepts, ck, cv, cq, att, u, un, f1, f3, lastRows, logitBuffer].reduce(0) { $0 + $1.bytes }
+            + [x, rq, rk, conceptIn, conceptFirst, conceptFirstUp, concepts, ck, cv, cq, att, u, un, f1, f3, lastRows, logitBuffer].reduce(0) { $0 + $1.bytes }
     }
 }

@@ -13,6 +13,8 @@ public final class SequenceState {
     var qPrev: [Float]
     /// Sum of the open segment's encoder states. (d_token)
     var segSum: [Float]
+    /// Encoder state of the open segment's first token (read with pooling mean+first). (d_token)
+    var segFirst: [Float]
     /// Tokens in the open segment (0 before the first token).
     var segLen = 0
     /// Boundary probability of the open segment's first token.
@@ -33,13 +35,14 @@ public final class SequenceState {
         self.decoder = decoder
         qPrev = [Float](repeating: 0, count: config.dScan)
         segSum = [Float](repeating: 0, count: config.dToken)
+        segFirst = [Float](repeating: 0, count: config.dToken)
         zPrev = [Float](repeating: 0, count: config.dConcept)
     }
 
     /// A copy that continues on its own: the n samples of one prompt read it once and fork.
     public func fork() -> SequenceState {
         let s = SequenceState(encoder: encoder.copy(), backbone: backbone.copy(), decoder: decoder.copy(),
-                              qPrev: qPrev, segSum: segSum, zPrev: zPrev)
+                              qPrev: qPrev, segSum: segSum, segFirst: segFirst, zPrev: zPrev)
         s.length = length
         s.segLen = segLen
         s.pOpen = pOpen
@@ -51,12 +54,14 @@ public final class SequenceState {
         return s
     }
 
-    private init(encoder: KVCache, backbone: KVCache, decoder: KVCache, qPrev: [Float], segSum: [Float], zPrev: [Float]) {
+    private init(encoder: KVCache, backbone: KVCache, decoder: KVCache, qPrev: [Float], segSum: [Float], segFirst: [Float],
+                 zPrev: [Float]) {
         self.encoder = encoder
         self.backbone = backbone
         self.decoder = decoder
         self.qPrev = qPrev
         self.segSum = segSum
+        self.segFirst = segFirst
         self.zPrev = zPrev
     }
 
@@ -75,6 +80,6 @@ public final class SequenceState {
     /// Bytes held by this sequence's caches.
     public var memoryBytes: Int {
         encoder.bytes + backbone.bytes + decoder.bytes + crossK.bytes + crossV.bytes
-            + 4 * (qPrev.count + segSum.count + zPrev.count + segLengths.count)
+            + 4 * (qPrev.count + segSum.count + segFirst.count + zPrev.count + segLengths.count)
     }
 }

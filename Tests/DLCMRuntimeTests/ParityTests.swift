@@ -5,7 +5,7 @@ import Testing
 /// The Swift runtime against the PyTorch reference (weights/recipe/model.py): logits within 1e-4
 /// at every position, the same p, b and segment count, the same greedy continuation.
 @Suite struct ParityTests {
-    static let modes = ["tiny-replicated", "tiny-unique", "tiny-windowed"]
+    static let modes = ["tiny-replicated", "tiny-unique", "tiny-windowed", "tiny-first"]
 
     @Test(arguments: modes)
     func prefillMatchesReferenceAtEveryPosition(fixture: String) throws {

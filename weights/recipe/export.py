@@ -23,7 +23,7 @@ from model import DLCM, DLCMConfig
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # PyTorch module attribute -> tensor name prefix in the file.
-_RENAMES = [("router_wq.", "router.wq."), ("router_wk.", "router.wk."), ("pool_up.", "pool.up."),
+_RENAMES = [("router_wq.", "router.wq."), ("router_wk.", "router.wk."), ("pool_up.", "pool.up."), ("pool_first.", "pool.first."),
             ("concept_null", "concept.null")]
 
 

@@ -4,6 +4,7 @@
   python3 weights/recipe/make_vectors.py shipped weights/dlcm-10m-debian
   python3 weights/recipe/make_vectors.py quant                      # quantized checkpoint fixtures
   python3 weights/recipe/make_vectors.py windowed                   # a tiny DLCM with windowed token stacks
+  python3 weights/recipe/make_vectors.py first                      # ... and "mean+first" pooling
 
 tiny: Tests/DLCMRuntimeTests/Resources/tiny-{replicated,unique}/ with config.json,
 model.safetensors and vectors.json: per prompt the token ids, per-token p and b, the segment count,
@@ -193,6 +194,24 @@ def quant():
         print(qtype, before, "->", after, "bytes")
 
 
+def first():
+    """Tests/DLCMRuntimeTests/Resources/tiny-first/: the windowed tiny DLCM with "mean+first"
+    pooling (concepts also carry their first token's state, as the shipped recipe trains them)."""
+    from model import StackConfig
+    from tiny import tiny_config
+    cfg = tiny_config("replicated")
+    cfg.encoder = StackConfig(2, 4, 2, 64, window=2)
+    cfg.decoder = StackConfig(2, 4, 4, 64, window=4)
+    cfg.pooling = "mean+first"
+    model = tiny_model(seed=17, config=cfg)
+    d = os.path.join(ROOT, "Tests", "DLCMRuntimeTests", "Resources", "tiny-first")
+    save_dlcm(model, d)
+    cases = safe_cases(model, torch.Generator().manual_seed(102))
+    json.dump(dict(mode="replicated", threshold=cfg.threshold, margin=MARGIN, cases=cases),
+              open(os.path.join(d, "vectors.json"), "w"))
+    print("first", [(len(c["prompt"]), c["segments"], c["segments_after_greedy"]) for c in cases])
+
+
 def windows_of(ids, ctx):
     from ablate import windows
     return windows(ids, ctx)
@@ -207,5 +226,7 @@ if __name__ == "__main__":
         quant()
     elif sys.argv[1] == "windowed":
         windowed()
+    elif sys.argv[1] == "first":
+        first()
     else:
         shipped(sys.argv[2])

@@ -49,6 +49,7 @@ class DLCMConfig:
     concept_attention: str = "replicated"   # or "unique" (docs/model.md §6)
     max_seq_len: int = 1024
     eot_token_id: int = 0        # <|endoftext|>: document separator, used as BOS and EOS
+    pooling: str = "mean"        # or "mean+first": also the segment's first state, projected apart
 
     @property
     def logit_scale(self) -> float:
@@ -59,6 +60,8 @@ class DLCMConfig:
         for k in ("encoder", "backbone", "decoder"):
             if not d[k]["window"]:
                 del d[k]["window"]     # full attention: the format has no window field
+        if d["pooling"] == "mean":
+            del d["pooling"]
         d = {"model_type": "dlcm", "format_version": 1, **d}
         d["logit_scale"] = self.logit_scale
         d["dtype"] = dtype
@@ -285,6 +288,10 @@ class DLCM(nn.Module):
         self.router_wq = nn.Linear(d, cfg.d_scan, bias=False)
         self.router_wk = nn.Linear(d, cfg.d_scan, bias=False)
         self.pool_up = nn.Linear(d, dc, bias=False)
+        if cfg.pooling == "mean+first":
+            self.pool_first = nn.Linear(d, dc, bias=False)
+        elif cfg.pooling != "mean":
+            raise ValueError(f"unknown pooling {cfg.pooling!r}")
         self.backbone = Stack(dc, cfg.backbone, cfg.rope_theta, cfg.norm_eps)
         self.concept_null = nn.Parameter(torch.zeros(dc))
         self.cross = CrossAttention(cfg)
@@ -340,6 +347,8 @@ class DLCM(nn.Module):
         sums = torch.zeros(B, M, h.shape[-1], device=dev, dtype=h.dtype)
         sums = sums.scatter_add(1, seg[..., None].expand_as(h), h)
         c = self.pool_up(sums / counts.clamp_min(1)[..., None].to(h.dtype))  # [B, M, dc]
+        if cfg.pooling == "mean+first":
+            c = c + self.pool_first(h.gather(1, start[..., None].expand(B, M, h.shape[-1])))
         z = self.backbone(c)                                                # [B, M, dc]
 
         # Smoothing (docs/model.md §5): z~_k = P_k z_k + (1 - P_k) z~_{k-1}, P from the segment's
@@ -435,6 +444,8 @@ class DLCMState:
         boundary = self.t == 0 or p >= cfg.threshold
         if boundary and self.seg_len > 0:
             c = m.pool_up(self.seg_sum / self.seg_len)
+            if cfg.pooling == "mean+first":
+                c = c + m.pool_first(self.seg_first)
             z = m.backbone(c.view(1, 1, -1), start=self.n_concepts, caches=self.bb)[0, 0]
             if self.n_concepts == 0:
                 zs = z
@@ -449,6 +460,7 @@ class DLCMState:
             self.seg_sum, self.seg_len = None, 0
         if boundary:
             self.p_open = p
+            self.seg_first = h.clone()
             self.mult.append(0)
         self.seg_sum = h.clone() if self.seg_sum is None else self.seg_sum + h
         self.seg_len += 1
@@ -499,6 +511,8 @@ def dlcm_flops_per_token(cfg: DLCMConfig, tokens_per_concept: float) -> dict:
     router = 2 * d * cfg.d_scan
     cross = 2 * d * d + 3 * d * cfg.cross_ffn_dim       # per token: wq, wo, ffn
     per_concept = d * dc + stack_matmul_params(dc, cfg.backbone) + 2 * dc * d   # up, backbone, cross wk/wv
+    if cfg.pooling == "mean+first":
+        per_concept += d * dc                                # pool.first
     head = d * cfg.vocab_size
     parts = dict(encoder=enc, router=router, cross=cross, decoder=dec, lm_head=head,
                  backbone=per_concept / tokens_per_concept)

@@ -49,6 +49,29 @@ def test_windowed_step_matches_forward():
     assert model.cfg.to_json()["encoder"]["window"] == 5 and "window" not in DLCMConfig().to_json()["encoder"]
 
 
+def test_first_state_pooling():
+    # "mean+first": step() == forward(), pool_first gets a gradient, it changes the logits, and the
+    # config says so (the default stays out of config.json).
+    cfg = tiny_config()
+    cfg.pooling = "mean+first"
+    model = tiny_model(config=cfg, seed=2)
+    ids = random_ids(model.cfg, 40, 9)
+    with torch.no_grad():
+        full = model(ids)
+    st = model.new_state()
+    logits = torch.stack([st.step(int(t)) for t in ids[0]])
+    assert st.b_hist == full["b"][0].tolist() and st.n_concepts >= 3
+    torch.testing.assert_close(logits, full["logits"][0], atol=1e-4, rtol=0)
+    with torch.no_grad():
+        model.pool_first.weight.zero_()
+        assert not torch.allclose(model(ids)["logits"], full["logits"])
+    assert model.cfg.to_json()["pooling"] == "mean+first" and "pooling" not in DLCMConfig().to_json()
+    model = tiny_model(config=cfg, seed=2)
+    out = model(ids[:, :-1], sample=True)
+    torch.nn.functional.cross_entropy(out["logits"].flatten(0, 1), ids[:, 1:].flatten()).backward()
+    assert model.pool_first.weight.grad.abs().sum() > 0
+
+
 def test_replicated_equals_literal_repeat_interleave():
     model = tiny_model("replicated", seed=2)
     for seed in range(3):
