@@ -76,10 +76,15 @@ def training_boundaries(a: dict) -> tuple[str, str]:
         words += (f"; the encoder's self-attention sees {f'its last {enc} tokens' if enc else 'every earlier token'} and the "
                   f"decoder's {f'its last {dec}' if dec else 'every earlier one'}, so older context reaches the decoder only "
                   "through concepts (weights/recipe/EXPERIMENTS.md)")
+    pooling = a.get("pooling", "mean")
+    if pooling == "mean+first":
+        words += ("; each concept is the mean of its tokens' encoder states plus its first token's state, projected "
+                  "apart (`\"pooling\": \"mean+first\"`, docs/model.md §3), so where a concept starts is part of what it carries")
     flags = ((" --train-boundaries threshold" if thr else "") + (" --router-grad" if grad else "")
              + (f" --collapse-loss {col}" if col else "")
              + (f" --encoder-window {enc}" if enc else "") + (f" --decoder-window {dec}" if dec else "")
-             + (f" --target-r {a['target_r']:g}" if a.get("target_r") else "") + " --ablate")
+             + (f" --target-r {a['target_r']:g}" if a.get("target_r") else "")
+             + (f" --pooling {pooling}" if pooling != "mean" else "") + " --ablate")
     return words, flags
 
 
