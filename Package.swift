@@ -73,6 +73,9 @@ let package = Package(
             swiftSettings: hotCodeSettings
         ),
 
+        // Hugging Face chat templates: the Jinja2 subset they use, rendered as transformers renders them.
+        // Renders API users' messages: optimised, never -Ounchecked.
+        .target(name: "ChatTemplate", dependencies: ["StrictJSON"], swiftSettings: checkedCodeSettings),
         // Hugging Face tokenizer.json (byte-level BPE) loader, encoder and decoder.
         .target(name: "Tokenization"),
         // Encoding throughput: `swift run -c release tokenizer-bench <tokenizer.json> <text file>`.
@@ -92,7 +95,7 @@ let package = Package(
         // A pthread-mutex-guarded value (TSan sees through pthread mutexes; see Locked.swift).
         .target(name: "Locking"),
         // Joins text and model: per-request generation (sampling, streaming text, stop strings).
-        .target(name: "DLCMEngine", dependencies: ["DLCMRuntime", "Kernels", "Tokenization", "Locking", "MonotonicTime", "SystemThread"]),
+        .target(name: "DLCMEngine", dependencies: ["ChatTemplate", "DLCMRuntime", "Kernels", "Tokenization", "Locking", "MonotonicTime", "StrictJSON", "SystemThread"]),
         // The OpenAI-compatible JSON API: routes, request parsing, SSE, metrics. Only the JSON/route
         // layer: HTTP transport in HTTPServer, scheduling in DLCMEngine.
         .target(name: "DLCMServer", dependencies: [
@@ -125,6 +128,8 @@ let package = Package(
             dependencies: ["DLCMServer", "DLCMEngine", "DLCMRuntime", "HTTPServer", "Locking", "StrictJSON", "TestSupport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Resources", "Scripts"]
         ),
+        // Every fixture rendered by jinja2 itself (Resources/make_fixtures.py), byte for byte; limits; errors.
+        .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "StrictJSON"], exclude: ["Resources"]),
         .testTarget(
             name: "TokenizationTests",
             dependencies: ["Tokenization"],

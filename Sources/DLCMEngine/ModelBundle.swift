@@ -8,6 +8,8 @@ public final class ModelBundle: @unchecked Sendable {
     public let directory: URL
     public let model: DLCMModel
     public let tokenizer: Tokenizer
+    /// How /v1/chat/completions turns messages into a prompt.
+    public let chatFormat: ChatFormat
     /// The checkpoint's config (context length, vocabulary, threshold, ...).
     public var config: DLCMConfig { model.config }
 
@@ -39,6 +41,11 @@ public final class ModelBundle: @unchecked Sendable {
         }
         guard tokenizer.vocabSize <= model.config.vocabSize else {
             throw ModelError.config("tokenizer.json has \(tokenizer.vocabSize) tokens, the model only \(model.config.vocabSize)")
+        }
+        do {
+            chatFormat = try ChatFormat.load(directory: directory, eosToken: tokenizer.token(forId: model.config.eotTokenID) ?? "")
+        } catch {
+            throw ModelError.config("chat template: \(error)")
         }
     }
 }

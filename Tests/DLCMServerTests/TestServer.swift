@@ -18,8 +18,8 @@ final class TestServer {
     var port: Int { api.port }
 
     init(engine configuration: EngineConfiguration = EngineConfiguration(), api apiConfiguration: APIConfiguration = APIConfiguration(),
-         http: ServerConfiguration = ServerConfiguration()) throws {
-        engine = Engine(bundle: try ModelBundle(directory: fixtureDirectory, threads: 1), configuration: configuration)
+         http: ServerConfiguration = ServerConfiguration(), directory: URL = fixtureDirectory) throws {
+        engine = Engine(bundle: try ModelBundle(directory: directory, threads: 1), configuration: configuration)
         try engine.start()
         api = APIServer(engine: engine, configuration: apiConfiguration, http: http)
         try api.start()

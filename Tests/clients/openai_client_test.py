@@ -76,6 +76,31 @@ def main() -> int:
         assert len(r.choices) == 2 and all(c.text.startswith("The engine") for c in r.choices), r.choices
         assert all(len(c.logprobs.tokens) == len(c.logprobs.token_logprobs) for c in r.choices)
 
+        # Chat, not streamed and streamed (same seed, same answer), with chat-shaped logprobs.
+        messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there"}]
+        r = client.chat.completions.create(model=model, messages=messages, max_completion_tokens=12, seed=3,
+                                           logprobs=True, top_logprobs=2, extra_body={"ignore_eos": True})
+        assert r.object == "chat.completion" and r.id.startswith("chatcmpl-"), r
+        message = r.choices[0].message
+        assert message.role == "assistant" and isinstance(message.content, str), message
+        assert r.choices[0].finish_reason in ("length", "stop"), r.choices[0]
+        lps = r.choices[0].logprobs.content
+        assert len(lps) == r.usage.completion_tokens and all(len(e.top_logprobs) == 2 for e in lps), lps
+        assert all(bytes(e.bytes).decode("utf-8", "replace") == e.token for e in lps), lps
+        chunks = list(client.chat.completions.create(model=model, messages=messages, max_completion_tokens=12, seed=3,
+                                                     stream=True, stream_options={"include_usage": True},
+                                                     extra_body={"ignore_eos": True}))
+        assert chunks[0].choices[0].delta.role == "assistant", chunks[0]
+        streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert streamed == message.content, (streamed, message.content)
+        assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == r.usage.completion_tokens
+        try:
+            client.chat.completions.create(model=model, messages=messages,
+                                           tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}])
+            raise AssertionError("tools were accepted")
+        except openai.BadRequestError as e:
+            assert e.body.get("param") == "tools" and e.body.get("code") == "unsupported_parameter", e.body
+
         # Errors surface as the library's exception types.
         try:
             client.completions.create(model=model, prompt="x", max_tokens=100000)

@@ -73,7 +73,7 @@ def call(base, method, path, template, body=None, headers=None):
     if ctype == "application/json":
         validate(json.loads(data), schema, what)
     elif ctype == "text/event-stream":
-        completion = SPEC["components"]["schemas"]["Completion"]
+        completion = SPEC["components"]["schemas"]["ChatCompletion" if template == "/v1/chat/completions" else "Completion"]
         events = [b[6:] for b in data.decode().split("\n\n") if b.startswith("data: ")]
         assert events[-1] == "[DONE]", what
         for e in events[:-1]:
@@ -91,7 +91,7 @@ def main():
     proc, base = (None, args.url) if args.url else start_server(args.binary)
     base = base.removesuffix("/v1")
     try:
-        C = "/v1/completions"
+        C, CC = "/v1/completions", "/v1/chat/completions"
         checks = [
             ("POST", C, C, {"prompt": "Hello", "max_tokens": 5}, 200),
             ("POST", C, C, {"prompt": ["Hi", [40, 69]], "n": 2, "max_tokens": 3, "echo": True, "logprobs": 2,
@@ -102,6 +102,16 @@ def main():
             ("POST", C, C, {"prompt": "a", "top_p": 5}, 400),
             ("POST", C, C, {"prompt": "a", "model": "nope"}, 404),
             ("GET", C, C, None, 405),
+            ("POST", CC, CC, {"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 5, "n": 2,
+                              "logprobs": True, "top_logprobs": 2, "dlcm": {"concepts": True}}, 200),
+            ("POST", CC, CC, {"messages": [{"role": "system", "content": "Be brief."},
+                                           {"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+                              "max_completion_tokens": 4, "stream": True, "logprobs": True,
+                              "stream_options": {"include_usage": True}}, 200),
+            ("POST", CC, CC, {"messages": []}, 400),
+            ("POST", CC, CC, {"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}, 400),
+            ("POST", CC, CC, {"messages": [{"role": "user", "content": "x"}], "model": "nope"}, 404),
+            ("GET", CC, CC, None, 405),
             ("POST", "/v1/segment", "/v1/segment", {"text": "Hello, world!"}, 200),
             ("POST", "/v1/segment", "/v1/segment", {"text": "Hello", "include_tokens": False, "threshold": 0.3}, 200),
             ("POST", "/v1/segment", "/v1/segment", {}, 400),
@@ -146,6 +156,8 @@ def check_api_keys(binary):
             path = template.replace("{model}", "tiny-served")
             for method, op in ops.items():
                 body = {"prompt": "a", "max_tokens": 1, "text": "a", "tokens": [40]} if method == "post" else None
+                if template == "/v1/chat/completions":
+                    body = {"messages": [{"role": "user", "content": "a"}], "max_tokens": 1}
                 open_path = op.get("security") == []
                 got = call(base, method.upper(), path, template, body)
                 assert got == (200 if open_path else 401), f"{method} {path} without a key: {got}"

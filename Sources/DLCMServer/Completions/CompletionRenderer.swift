@@ -1,14 +1,25 @@
 import DLCMEngine
 import DLCMRuntime
+import Foundation
 import StrictJSON
 
-/// The OpenAI completion object, its stream chunks and the legacy logprobs object.
-extension CompletionJob {
-    var usage: JSON {
-        let prompt = request.prompts.reduce(0) { $0 + $1.tokens.count }
-        let completion = choices.reduce(0) { $0 + ($1.stats?.completionTokens ?? $1.tokens.count) }
-        return .object([("prompt_tokens", .int(prompt)), ("completion_tokens", .int(completion)), ("total_tokens", .int(prompt + completion))])
+/// The text-completion shape: `text_completion` objects and chunks, the legacy logprobs object,
+/// `echo`.
+final class CompletionRenderer: ResponseRenderer {
+    let server: APIServer
+    let request: CompletionRequest
+    let id = randomResponseID(prefix: "cmpl-")
+    let created = Int(Date().timeIntervalSince1970)
+    /// Per choice, the bytes of a plain token event before and after its JSON text string
+    /// (rendered once from the generic chunk, so both forms stay identical).
+    private var plainEventParts: [Int: (head: [UInt8], tail: [UInt8])] = [:]
+
+    init(server: APIServer, request: CompletionRequest) {
+        self.server = server
+        self.request = request
     }
+
+    private var fields: GenerationFields { request.fields }
 
     func chunkFields(_ choices: [JSON]) -> [(String, JSON)] {
         [("id", .string(id)), ("object", .string("text_completion")), ("created", .int(created)),
@@ -17,7 +28,7 @@ extension CompletionJob {
 
     func chunk(_ choices: [JSON]) -> JSON {
         var c = chunkFields(choices)
-        if request.includeUsage { c.append(("usage", .null)) }
+        if fields.includeUsage { c.append(("usage", .null)) }
         return .object(c)
     }
 
@@ -28,10 +39,60 @@ extension CompletionJob {
         return .object(f)
     }
 
+    func promptEvents(choice i: Int, result p: PromptResult) -> [JSON] {
+        guard request.echo else { return [] }
+        let prompt = request.prompts[i / fields.n]
+        let lp = request.logprobs != nil ? logprobsJSON(prompt.tokens, Array(p.logprobs.dropFirst())) : JSON.null
+        return [chunk([choiceJSON(i, text: prompt.text, logprobs: lp, finish: nil, extra: nil)])]
+    }
+
+    func tokenEvent(choice i: Int, token t: EmittedToken) -> [UInt8]? {
+        if request.logprobs == nil && !fields.concepts {
+            // The common chunk: only its text changes from token to token.
+            return t.token.text.isEmpty ? nil : plainTokenEvent(choice: i, text: t.token.text)
+        }
+        let lp = request.logprobs != nil ? logprobsJSON([t.token.token], [t.token.logprobs]) : JSON.null
+        let extra: JSON? = fields.concepts ? .object([("concept_starts", .array([t.startedConcept.map(JSON.bool) ?? .null]))]) : nil
+        return sseEvent(chunk([choiceJSON(i, text: t.token.text, logprobs: lp, finish: nil, extra: extra)]))
+    }
+
+    func finishEvent(choice i: Int, text: String, reason: FinishReason, stats: GenerationStats) -> JSON {
+        let extra: JSON? = fields.concepts ? .object([
+            ("prompt_concepts", .int(stats.promptConcepts)), ("completion_concepts", .int(stats.completionConcepts)),
+        ]) : nil
+        return chunk([choiceJSON(i, text: text, logprobs: request.logprobs != nil ? logprobsJSON([], []) : .null,
+                                 finish: reason.rawValue, extra: extra)])
+    }
+
+    func usageEvent(_ usage: JSON) -> JSON {
+        var c = chunkFields([])
+        c.append(("usage", usage))
+        return .object(c)
+    }
+
+    /// `data: {chunk}\n\n` of a token without logprobs or concept fields, built by splicing the
+    /// text into bytes rendered once: a fifth of the cost of rendering the chunk's JSON tree,
+    /// paid on the engine thread for every streamed token.
+    private func plainTokenEvent(choice i: Int, text: String) -> [UInt8] {
+        let parts: (head: [UInt8], tail: [UInt8])
+        if let cached = plainEventParts[i] {
+            parts = cached
+        } else {
+            let whole = sseEvent(chunk([choiceJSON(i, text: "", logprobs: .null, finish: nil, extra: nil)]))
+            parts = splitAtEmptyString(whole, key: "text")
+            plainEventParts[i] = parts
+        }
+        var bytes = parts.head
+        bytes.reserveCapacity(parts.head.count + text.utf8.count + 8 + parts.tail.count)
+        JSON.writeString(text, to: &bytes)
+        bytes += parts.tail
+        return bytes
+    }
+
     /// The non-streaming answer.
-    var response: JSON {
+    func response(_ choices: [GenerationJob.Choice], usage: JSON) -> JSON {
         let items: [JSON] = choices.enumerated().map { i, c in
-            let prompt = request.prompts[i / request.n]
+            let prompt = request.prompts[i / fields.n]
             var text = c.text, lpTokens = c.tokens, lps = c.logprobs
             if request.echo {
                 text = prompt.text + text
@@ -40,7 +101,7 @@ extension CompletionJob {
                 if lps.count < lpTokens.count { lps = Array(repeating: nil, count: lpTokens.count - lps.count) + lps }
             }
             var extra: JSON?
-            if request.concepts {
+            if fields.concepts {
                 extra = .object([
                     ("prompt_concepts", .int(c.stats?.promptConcepts ?? 0)),
                     ("completion_concepts", .int(c.stats?.completionConcepts ?? 0)),

@@ -5,9 +5,11 @@ import Foundation
 import MonotonicTime
 import StrictJSON
 
-/// One /v1/completions request across its choices. Engine events arrive on the engine thread
+/// One generation request (/v1/completions or /v1/chat/completions) across its choices: what the
+/// engine reports, collected or streamed. How the answer looks is its renderer's business (one per
+/// response shape); this holds the lifecycle both share. Engine events arrive on the engine thread
 /// only; the HTTP loop only calls `cancel`. Answers once all choices have finished, or streams.
-final class CompletionJob: @unchecked Sendable {
+final class GenerationJob: @unchecked Sendable {
     struct Choice {
         var text = ""
         var tokens: [Int32] = []
@@ -21,60 +23,69 @@ final class CompletionJob: @unchecked Sendable {
 
     let server: APIServer
     let exchange: Exchange
-    let request: CompletionRequest
-    /// 128 random bits, as OpenAI's ids look (from getrandom(2); Foundation's UUID opened
-    /// /dev/urandom on every request).
-    let id = "cmpl-" + RequestID.hex(.random(in: .min ... .max)) + RequestID.hex(.random(in: .min ... .max))
-    let created = Int(Date().timeIntervalSince1970)
+    let fields: GenerationFields
+    let renderer: any ResponseRenderer
+    /// Prompt tokens per prompt (without BOS): choice i reads prompt i / n.
+    let promptTokens: [Int]
     private(set) var choices: [Choice]
     private var remaining: Int
     private let sse: SSEWriter?
     private var sawToken = false
     /// A token event has been written (the first is never held; see SSEWriter).
     private var shownToken = false
-    /// Per choice, the bytes of a plain token event before and after its JSON text string
-    /// (rendered once from the generic chunk, so both forms stay identical).
-    private var plainEventParts: [Int: (head: [UInt8], tail: [UInt8])] = [:]
     /// The engine requests, kept for cancelling; emptied at the end (they point back at the job).
     private let requests = Locked<[EngineRequest]>([])
 
-    init(server: APIServer, exchange: Exchange, request: CompletionRequest) {
+    /// - Parameter prompts: each prompt's text (for the log when prompts are logged) and tokens.
+    init(server: APIServer, exchange: Exchange, fields: GenerationFields, renderer: any ResponseRenderer,
+         prompts: [(text: String, tokens: [Int32])]) {
         self.server = server
         self.exchange = exchange
-        self.request = request
-        choices = Array(repeating: Choice(), count: request.prompts.count * request.n)
+        self.fields = fields
+        self.renderer = renderer
+        promptTokens = prompts.map(\.tokens.count)
+        choices = Array(repeating: Choice(), count: prompts.count * fields.n)
         remaining = choices.count
-        sse = request.stream ? SSEWriter(exchange: exchange, keepAliveSeconds: server.configuration.keepAliveInterval,
-                                          clock: server.streamClock) : nil
+        sse = fields.stream ? SSEWriter(exchange: exchange, keepAliveSeconds: server.configuration.keepAliveInterval,
+                                         clock: server.streamClock) : nil
         let logPrompts = server.configuration.logPrompts
         exchange.note { log in
-            log.promptTokens = request.prompts.reduce(0) { $0 + $1.tokens.count }
-            if logPrompts { log.prompts = request.prompts.map(\.text) }
+            log.promptTokens = prompts.reduce(0) { $0 + $1.tokens.count }
+            if logPrompts { log.prompts = prompts.map(\.text) }
         }
     }
 
-    /// `data: {chunk}\n\n` of a token without logprobs or concept fields, built by splicing the
-    /// text into bytes rendered once: a fifth of the cost of rendering the chunk's JSON tree,
-    /// paid on the engine thread for every streamed token.
-    private func plainTokenEvent(choice i: Int, text: String) -> [UInt8] {
-        let parts: (head: [UInt8], tail: [UInt8])
-        if let cached = plainEventParts[i] {
-            parts = cached
-        } else {
-            var whole = Array("data: ".utf8)
-            chunk([choiceJSON(i, text: "", logprobs: .null, finish: nil, extra: nil)]).write(to: &whole)
-            whole += "\n\n".utf8
-            // The choice's empty text is the last `"text":""`: only constant fields follow it.
-            let marker = Array("\"text\":\"\"".utf8)
-            let at = (0...(whole.count - marker.count)).last { whole[$0..<($0 + marker.count)].elementsEqual(marker) }!
-            parts = (Array(whole[..<(at + 7)]), Array(whole[(at + marker.count)...]))
-            plainEventParts[i] = parts
+    /// Hands every (prompt, choice) sequence to the engine: prompts are model documents (BOS
+    /// first). Throws the API error for a full queue or a draining engine.
+    func submit(documents: [[Int32]], promptLogprobs: Int?) throws {
+        let timeout = min(server.configuration.requestTimeout, fields.timeout ?? .infinity)
+        let deadline = monotonicNanoseconds() + UInt64(timeout * 1e9)
+        var engineRequests: [EngineRequest] = []
+        for (p, document) in documents.enumerated() {
+            for c in 0..<fields.n {
+                var parameters = fields.generation
+                // The n choices of one prompt are independent samples: seed, seed+1, ...
+                if let seed = parameters.sampling.seed { parameters.sampling.seed = seed &+ UInt64(c) }
+                let index = p * fields.n + c
+                engineRequests.append(EngineRequest(
+                    prompt: document, parameters: parameters, promptLogprobs: promptLogprobs,
+                    reportConcepts: fields.concepts, deadline: deadline) { [self] event in handle(event, choice: index) })
+            }
         }
-        var bytes = parts.head
-        bytes.reserveCapacity(parts.head.count + text.utf8.count + 8 + parts.tail.count)
-        JSON.writeString(text, to: &bytes)
-        bytes += parts.tail
-        return bytes
+        setRequests(engineRequests)
+        do {
+            try server.engine.submit(engineRequests)
+        } catch EngineError.queueFull {
+            setRequests([])
+            throw APIError.queueFull
+        } catch EngineError.stopped {
+            setRequests([])
+            throw APIError.draining
+        } catch {
+            setRequests([])
+            throw APIError.internalError("\(error)")
+        }
+        exchange.onCancel { [self] in cancel() }
     }
 
     func setRequests(_ r: [EngineRequest]) { requests.withLock { $0 = r } }
@@ -86,11 +97,7 @@ final class CompletionJob: @unchecked Sendable {
             sse?.keepAliveIfDue()
         case .prompt(let p):
             choices[i].prompt = p
-            if let sse, request.echo {
-                let prompt = request.prompts[i / request.n]
-                let lp = request.logprobs != nil ? logprobsJSON(prompt.tokens, Array(p.logprobs.dropFirst())) : JSON.null
-                sse.event(chunk([choiceJSON(i, text: prompt.text, logprobs: lp, finish: nil, extra: nil)]))
-            }
+            if let sse { for e in renderer.promptEvents(choice: i, result: p) { sse.event(e) } }
         case .token(let t):
             if !sawToken {
                 sawToken = true
@@ -105,21 +112,14 @@ final class CompletionJob: @unchecked Sendable {
                 choices[i].conceptStarts.append(t.startedConcept)
                 return
             }
-            if t.token.text.isEmpty && request.logprobs == nil && !request.concepts {
+            guard let bytes = renderer.tokenEvent(choice: i, token: t) else {
                 // Nothing to show yet (half a character, a possible stop string): still alive.
                 sse.keepAliveIfDue()
                 return
             }
-            if request.logprobs == nil && !request.concepts {
-                // The common chunk: only its text changes from token to token.
-                sse.send(plainTokenEvent(choice: i, text: t.token.text))
-            } else {
-                let lp = request.logprobs != nil ? logprobsJSON([t.token.token], [t.token.logprobs]) : JSON.null
-                let extra: JSON? = request.concepts ? .object([("concept_starts", .array([t.startedConcept.map(JSON.bool) ?? .null]))]) : nil
-                sse.event(chunk([choiceJSON(i, text: t.token.text, logprobs: lp, finish: nil, extra: extra)]))
-            }
+            sse.send(bytes)
             if !shownToken {
-                // The first token leaves at once even when an event went before it (echo).
+                // The first token leaves at once even when an event went before it (echo, role).
                 shownToken = true
                 sse.flushHeld()
             }
@@ -127,18 +127,19 @@ final class CompletionJob: @unchecked Sendable {
             choices[i].text += text
             choices[i].finish = reason
             choices[i].stats = stats
-            if let sse {
-                let extra: JSON? = request.concepts ? .object([
-                    ("prompt_concepts", .int(stats.promptConcepts)), ("completion_concepts", .int(stats.completionConcepts)),
-                ]) : nil
-                sse.event(chunk([choiceJSON(i, text: text, logprobs: request.logprobs != nil ? logprobsJSON([], []) : .null,
-                                            finish: reason.rawValue, extra: extra)]))
-            }
+            sse?.event(renderer.finishEvent(choice: i, text: text, reason: reason, stats: stats))
             choiceDone()
         case .failed(let message):
             choices[i].error = message
             choiceDone()
         }
+    }
+
+    /// OpenAI's usage object: prompt tokens counted once per prompt, completion tokens per choice.
+    var usage: JSON {
+        let prompt = promptTokens.reduce(0, +)
+        let completion = choices.reduce(0) { $0 + ($1.stats?.completionTokens ?? $1.tokens.count) }
+        return .object([("prompt_tokens", .int(prompt)), ("completion_tokens", .int(completion)), ("total_tokens", .int(prompt + completion))])
     }
 
     private func choiceDone() {
@@ -152,14 +153,10 @@ final class CompletionJob: @unchecked Sendable {
             return
         }
         if let sse {
-            if request.includeUsage {
-                var c = chunkFields([])
-                c.append(("usage", usage))
-                sse.event(.object(c))
-            }
+            if fields.includeUsage { sse.event(renderer.usageEvent(usage)) }
             sse.finish()
         } else {
-            exchange.respond(response)
+            exchange.respond(renderer.response(choices, usage: usage))
         }
     }
 
@@ -173,4 +170,44 @@ final class CompletionJob: @unchecked Sendable {
             log.finishReason = reasons.isEmpty ? nil : reasons.sorted().joined(separator: ",")
         }
     }
+}
+
+/// How one endpoint's answer looks: its stream chunks and its final object. Called on the engine
+/// thread, in the order of the job's events.
+protocol ResponseRenderer: AnyObject {
+    /// Stream events once choice `i`'s prompt has been read (an echo, a role chunk); may be none.
+    func promptEvents(choice i: Int, result: PromptResult) -> [JSON]
+    /// A streamed token's `data: ...\n\n` event; nil when it has nothing to show (no text yet
+    /// and no per-token fields asked for).
+    func tokenEvent(choice i: Int, token: EmittedToken) -> [UInt8]?
+    /// The last stream event of choice `i`: text still held back and why it ended.
+    func finishEvent(choice i: Int, text: String, reason: FinishReason, stats: GenerationStats) -> JSON
+    /// The stream's usage chunk (stream_options.include_usage).
+    func usageEvent(_ usage: JSON) -> JSON
+    /// The whole answer, when not streamed.
+    func response(_ choices: [GenerationJob.Choice], usage: JSON) -> JSON
+}
+
+/// The 128 random bits of a response id, as OpenAI's look (from getrandom(2); Foundation's UUID
+/// opened /dev/urandom on every request).
+func randomResponseID(prefix: String) -> String {
+    prefix + RequestID.hex(.random(in: .min ... .max)) + RequestID.hex(.random(in: .min ... .max))
+}
+
+/// `data: {json}\n\n`.
+func sseEvent(_ json: JSON) -> [UInt8] {
+    var bytes = Array("data: ".utf8)
+    json.write(to: &bytes)
+    bytes += "\n\n".utf8
+    return bytes
+}
+
+/// An event rendered with `"key":""` as its last such string split around the empty string's
+/// content: a token's event is then head + its text as a JSON string + tail. Only constant fields
+/// may follow the string.
+func splitAtEmptyString(_ whole: [UInt8], key: String) -> (head: [UInt8], tail: [UInt8]) {
+    let marker = Array("\"\(key)\":\"\"".utf8)
+    let at = (0...(whole.count - marker.count)).last { whole[$0..<($0 + marker.count)].elementsEqual(marker) }!
+    let open = at + marker.count - 2   // index of the opening quote
+    return (Array(whole[..<open]), Array(whole[(at + marker.count)...]))
 }

@@ -22,6 +22,8 @@ extension APIServer {
         .object([
             ("id", .string(modelName)), ("object", .string("model")), ("created", .int(created)),
             ("owned_by", .string("dlcm-server")), ("max_model_len", .int(modelConfig.maxSeqLen)),
+            // Where /v1/chat/completions' template comes from: "checkpoint" or "built-in".
+            ("chat_template", .string(engine.bundle.chatFormat.origin.rawValue)),
         ])
     }
 

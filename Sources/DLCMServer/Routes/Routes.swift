@@ -41,6 +41,7 @@ extension APIServer {
 
     static let routes: [Route] = [
         Route(template: "/v1/completions", methods: ["POST"]) { try $0.completions($1) },
+        Route(template: "/v1/chat/completions", methods: ["POST"]) { try $0.chatCompletions($1) },
         Route(template: "/v1/segment", methods: ["POST"]) { try $0.segment($1) },
         Route(template: "/v1/tokenize", methods: ["POST"]) { try $0.tokenize($1) },
         Route(template: "/v1/detokenize", methods: ["POST"]) { try $0.detokenize($1) },

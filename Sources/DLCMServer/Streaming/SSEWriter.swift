@@ -50,12 +50,7 @@ final class SSEWriter {
         clock?.streamClosed()
     }
 
-    func event(_ json: JSON) {
-        var bytes = Array("data: ".utf8)
-        json.write(to: &bytes)
-        bytes += "\n\n".utf8
-        send(bytes)
-    }
+    func event(_ json: JSON) { send(sseEvent(json)) }
 
     /// Called whenever the engine reports progress without output: writes held events that are
     /// due, or a keep-alive comment after a long silence.

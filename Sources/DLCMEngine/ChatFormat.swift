@@ -1,0 +1,96 @@
+import ChatTemplate
+import Foundation
+import StrictJSON
+import Tokenization
+
+/// How a conversation becomes one prompt: the checkpoint's chat template (`chat_template.jinja`,
+/// or `chat_template` in its `tokenizer_config.json`, as Hugging Face checkpoints ship it), else
+/// the built-in plain-text template, made for base models such as the shipped one.
+public struct ChatFormat: Sendable {
+    public enum Origin: String, Sendable {
+        case checkpoint
+        case builtIn = "built-in"
+    }
+
+    public let origin: Origin
+    /// The template's Jinja source.
+    public let source: String
+    private let template: ChatTemplate
+    /// Stop strings every chat request gets besides its own. The built-in template's turns are
+    /// plain text and a base model does not end its turn by itself: it stops where it would
+    /// start the user's next turn. A checkpoint's template ends turns with its own tokens.
+    public let stops: [String]
+    /// What the template sees as `bos_token` and `eos_token`. The BOS is empty because the server
+    /// puts the model's BOS before every prompt itself (`ModelBundle.document`), and a template
+    /// that wrote it too would make two.
+    let bosToken = ""
+    let eosToken: String
+
+    /// Plain turns, `Role: text`, a blank line between them, and `Assistant:` to answer.
+    public static let builtInSource = """
+        {%- for message in messages %}
+        {{- message['role'] | capitalize }}: {{ message['content'] or '' }}
+
+        {% endfor %}
+        {%- if add_generation_prompt %}Assistant:{% endif %}
+        """
+    public static let builtInStops = ["\nUser:"]
+
+    /// - Parameter eosToken: the model's end-of-text token as text.
+    public init(source: String, origin: Origin, eosToken: String) throws {
+        template = try ChatTemplate(source: source)
+        self.source = source
+        self.origin = origin
+        self.eosToken = eosToken
+        stops = origin == .builtIn ? Self.builtInStops : []
+    }
+
+    /// The checkpoint's template when it has one, else the built-in one.
+    static func load(directory: URL, eosToken: String) throws -> ChatFormat {
+        let jinja = directory.appendingPathComponent("chat_template.jinja")
+        if let text = try? String(contentsOf: jinja, encoding: .utf8) {
+            return try ChatFormat(source: text, origin: .checkpoint, eosToken: eosToken)
+        }
+        let config = directory.appendingPathComponent("tokenizer_config.json")
+        if let bytes = try? Data(contentsOf: config) {
+            let json: JSON
+            do { json = try JSONParser.parse(Array(bytes), maxDepth: 64) } catch {
+                throw ChatFormatError("tokenizer_config.json: \(error)")
+            }
+            if let source = try templateSource(json["chat_template"]) {
+                return try ChatFormat(source: source, origin: .checkpoint, eosToken: eosToken)
+            }
+        }
+        return try ChatFormat(source: builtInSource, origin: .builtIn, eosToken: eosToken)
+    }
+
+    /// `chat_template`: a string, or a list of `{"name", "template"}` of which "default" is used.
+    private static func templateSource(_ value: JSON?) throws -> String? {
+        switch value {
+        case nil, .null?: return nil
+        case .string(let s)?: return s
+        case .array(let items)?:
+            for item in items where item["name"] == .string("default") {
+                if case .string(let s)? = item["template"] { return s }
+            }
+            throw ChatFormatError("tokenizer_config.json: chat_template lists no template named 'default'")
+        default: throw ChatFormatError("tokenizer_config.json: chat_template must be a string or a list of named templates")
+        }
+    }
+
+    /// The conversation as the model reads it, up to the assistant's turn. `messages` are JSON
+    /// objects as the OpenAI API sends them (content already one string or null).
+    public func render(messages: [JSON]) throws -> String {
+        try template.render([
+            "messages": TemplateValue(.array(messages)),
+            "add_generation_prompt": .bool(true),
+            "bos_token": .string(bosToken),
+            "eos_token": .string(eosToken),
+        ])
+    }
+}
+
+public struct ChatFormatError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,124 @@
+import DLCMEngine
+import DLCMRuntime
+import Foundation
+import StrictJSON
+
+/// The chat shape: `chat.completion` objects, `chat.completion.chunk` deltas (the role first,
+/// then content), and chat logprobs (`{"content": [{token, logprob, bytes, top_logprobs}]}`).
+final class ChatRenderer: ResponseRenderer {
+    let server: APIServer
+    let request: ChatRequest
+    let id = randomResponseID(prefix: "chatcmpl-")
+    let created = Int(Date().timeIntervalSince1970)
+    /// Per choice, a plain content chunk split around its (empty) content string.
+    private var plainEventParts: [Int: (head: [UInt8], tail: [UInt8])] = [:]
+
+    init(server: APIServer, request: ChatRequest) {
+        self.server = server
+        self.request = request
+    }
+
+    private var fields: GenerationFields { request.fields }
+
+    private func chunkFields(_ choices: [JSON]) -> [(String, JSON)] {
+        [("id", .string(id)), ("object", .string("chat.completion.chunk")), ("created", .int(created)),
+         ("model", .string(server.modelName)), ("choices", .array(choices))]
+    }
+
+    private func chunk(_ choices: [JSON]) -> JSON {
+        var c = chunkFields(choices)
+        if fields.includeUsage { c.append(("usage", .null)) }
+        return .object(c)
+    }
+
+    private func deltaChoice(_ i: Int, delta: [(String, JSON)], logprobs: JSON, finish: String?, extra: JSON?) -> JSON {
+        var f: [(String, JSON)] = [("index", .int(i)), ("delta", .object(delta)), ("logprobs", logprobs),
+                                   ("finish_reason", finish.map(JSON.string) ?? .null)]
+        if let extra { f.append(("dlcm", extra)) }
+        return .object(f)
+    }
+
+    /// The role chunk, as soon as the conversation has been read.
+    func promptEvents(choice i: Int, result: PromptResult) -> [JSON] {
+        [chunk([deltaChoice(i, delta: [("role", .string("assistant")), ("content", .string(""))], logprobs: .null, finish: nil, extra: nil)])]
+    }
+
+    func tokenEvent(choice i: Int, token t: EmittedToken) -> [UInt8]? {
+        if request.topLogprobs == nil && !fields.concepts {
+            return t.token.text.isEmpty ? nil : plainTokenEvent(choice: i, text: t.token.text)
+        }
+        let lp: JSON = request.topLogprobs != nil ? .object([("content", .array(t.token.logprobs.map { [entry($0)] } ?? [])),
+                                                             ("refusal", .null)]) : .null
+        let extra: JSON? = fields.concepts ? .object([("concept_starts", .array([t.startedConcept.map(JSON.bool) ?? .null]))]) : nil
+        return sseEvent(chunk([deltaChoice(i, delta: [("content", .string(t.token.text))], logprobs: lp, finish: nil, extra: extra)]))
+    }
+
+    func finishEvent(choice i: Int, text: String, reason: FinishReason, stats: GenerationStats) -> JSON {
+        let extra: JSON? = fields.concepts ? .object([
+            ("prompt_concepts", .int(stats.promptConcepts)), ("completion_concepts", .int(stats.completionConcepts)),
+        ]) : nil
+        return chunk([deltaChoice(i, delta: text.isEmpty ? [] : [("content", .string(text))], logprobs: .null,
+                                  finish: reason.rawValue, extra: extra)])
+    }
+
+    func usageEvent(_ usage: JSON) -> JSON {
+        var c = chunkFields([])
+        c.append(("usage", usage))
+        return .object(c)
+    }
+
+    func response(_ choices: [GenerationJob.Choice], usage: JSON) -> JSON {
+        let items: [JSON] = choices.enumerated().map { i, c in
+            var f: [(String, JSON)] = [
+                ("index", .int(i)),
+                ("message", .object([("role", .string("assistant")), ("content", .string(c.text)), ("refusal", .null)])),
+                ("logprobs", request.topLogprobs != nil ? .object([("content", .array(c.logprobs.compactMap { $0.map(entry) })),
+                                                                  ("refusal", .null)]) : .null),
+                ("finish_reason", c.finish.map { .string($0.rawValue) } ?? .null),
+            ]
+            if fields.concepts {
+                f.append(("dlcm", .object([
+                    ("prompt_concepts", .int(c.stats?.promptConcepts ?? 0)),
+                    ("completion_concepts", .int(c.stats?.completionConcepts ?? 0)),
+                    ("concept_starts", .array(c.conceptStarts.map { $0.map(JSON.bool) ?? .null })),
+                ])))
+            }
+            return .object(f)
+        }
+        return .object([("id", .string(id)), ("object", .string("chat.completion")), ("created", .int(created)),
+                        ("model", .string(server.modelName)), ("choices", .array(items)), ("usage", usage)])
+    }
+
+    /// One token's chat logprobs entry: its text (invalid UTF-8 replaced), its exact bytes, and
+    /// the top alternatives in the same form.
+    private func entry(_ lp: TokenLogprobs) -> JSON {
+        var f = tokenFields(lp.token, logprob: lp.logprob)
+        f.append(("top_logprobs", .array(lp.top.map { .object(tokenFields($0.token, logprob: $0.logprob)) })))
+        return .object(f)
+    }
+
+    private func tokenFields(_ token: Int32, logprob: Float) -> [(String, JSON)] {
+        var bytes: [UInt8] = []
+        server.tokenizer.appendBytes(of: token, skipSpecial: false, to: &bytes)
+        return [("token", .string(String(decoding: bytes, as: UTF8.self))), ("logprob", .number(logprob)),
+                ("bytes", .array(bytes.map { .int(Int($0)) }))]
+    }
+
+    /// A content chunk without logprobs or concept fields: the text spliced into bytes rendered
+    /// once per choice, as for completions.
+    private func plainTokenEvent(choice i: Int, text: String) -> [UInt8] {
+        let parts: (head: [UInt8], tail: [UInt8])
+        if let cached = plainEventParts[i] {
+            parts = cached
+        } else {
+            let whole = sseEvent(chunk([deltaChoice(i, delta: [("content", .string(""))], logprobs: .null, finish: nil, extra: nil)]))
+            parts = splitAtEmptyString(whole, key: "content")
+            plainEventParts[i] = parts
+        }
+        var bytes = parts.head
+        bytes.reserveCapacity(parts.head.count + text.utf8.count + 8 + parts.tail.count)
+        JSON.writeString(text, to: &bytes)
+        bytes += parts.tail
+        return bytes
+    }
+}
