@@ -1,6 +1,5 @@
 import DLCMEngine
 import DLCMRuntime
-import Foundation
 import StrictJSON
 
 /// The chat shape: `chat.completion` objects, `chat.completion.chunk` deltas (the role first,
@@ -8,28 +7,19 @@ import StrictJSON
 final class ChatRenderer: ResponseRenderer {
     let server: APIServer
     let request: ChatRequest
-    let id = randomResponseID(prefix: "chatcmpl-")
-    let created = Int(Date().timeIntervalSince1970)
-    /// Per choice, a plain content chunk split around its (empty) content string.
-    private var plainEventParts: [Int: (head: [UInt8], tail: [UInt8])] = [:]
+    let envelope: ResponseEnvelope
+    private var plainEvents = SplicedTokenEvents(key: "content")
 
     init(server: APIServer, request: ChatRequest) {
         self.server = server
         self.request = request
+        envelope = ResponseEnvelope(idPrefix: "chatcmpl-", chunkObject: "chat.completion.chunk", model: server.modelName,
+                                    includeUsage: request.fields.includeUsage)
     }
 
     private var fields: GenerationFields { request.fields }
 
-    private func chunkFields(_ choices: [JSON]) -> [(String, JSON)] {
-        [("id", .string(id)), ("object", .string("chat.completion.chunk")), ("created", .int(created)),
-         ("model", .string(server.modelName)), ("choices", .array(choices))]
-    }
-
-    private func chunk(_ choices: [JSON]) -> JSON {
-        var c = chunkFields(choices)
-        if fields.includeUsage { c.append(("usage", .null)) }
-        return .object(c)
-    }
+    private func chunk(_ choices: [JSON]) -> JSON { envelope.chunk(choices) }
 
     private func deltaChoice(_ i: Int, delta: [(String, JSON)], logprobs: JSON, finish: String?, extra: JSON?) -> JSON {
         var f: [(String, JSON)] = [("index", .int(i)), ("delta", .object(delta)), ("logprobs", logprobs),
@@ -45,7 +35,10 @@ final class ChatRenderer: ResponseRenderer {
 
     func tokenEvent(choice i: Int, token t: EmittedToken) -> [UInt8]? {
         if request.topLogprobs == nil && !fields.concepts {
-            return t.token.text.isEmpty ? nil : plainTokenEvent(choice: i, text: t.token.text)
+            guard !t.token.text.isEmpty else { return nil }
+            return plainEvents.event(choice: i, text: t.token.text) {
+                sseEvent(chunk([deltaChoice(i, delta: [("content", .string(""))], logprobs: .null, finish: nil, extra: nil)]))
+            }
         }
         let lp: JSON = request.topLogprobs != nil ? .object([("content", .array(t.token.logprobs.map { [entry($0)] } ?? [])),
                                                              ("refusal", .null)]) : .null
@@ -61,11 +54,7 @@ final class ChatRenderer: ResponseRenderer {
                                   finish: reason.rawValue, extra: extra)])
     }
 
-    func usageEvent(_ usage: JSON) -> JSON {
-        var c = chunkFields([])
-        c.append(("usage", usage))
-        return .object(c)
-    }
+    func usageEvent(_ usage: JSON) -> JSON { envelope.usageChunk(usage) }
 
     func response(_ choices: [GenerationJob.Choice], usage: JSON) -> JSON {
         let items: [JSON] = choices.enumerated().map { i, c in
@@ -85,8 +74,7 @@ final class ChatRenderer: ResponseRenderer {
             }
             return .object(f)
         }
-        return .object([("id", .string(id)), ("object", .string("chat.completion")), ("created", .int(created)),
-                        ("model", .string(server.modelName)), ("choices", .array(items)), ("usage", usage)])
+        return envelope.response(items, object: "chat.completion", usage: usage)
     }
 
     /// One token's chat logprobs entry: its text (invalid UTF-8 replaced), its exact bytes, and
@@ -102,23 +90,5 @@ final class ChatRenderer: ResponseRenderer {
         server.tokenizer.appendBytes(of: token, skipSpecial: false, to: &bytes)
         return [("token", .string(String(decoding: bytes, as: UTF8.self))), ("logprob", .number(logprob)),
                 ("bytes", .array(bytes.map { .int(Int($0)) }))]
-    }
-
-    /// A content chunk without logprobs or concept fields: the text spliced into bytes rendered
-    /// once per choice, as for completions.
-    private func plainTokenEvent(choice i: Int, text: String) -> [UInt8] {
-        let parts: (head: [UInt8], tail: [UInt8])
-        if let cached = plainEventParts[i] {
-            parts = cached
-        } else {
-            let whole = sseEvent(chunk([deltaChoice(i, delta: [("content", .string(""))], logprobs: .null, finish: nil, extra: nil)]))
-            parts = splitAtEmptyString(whole, key: "content")
-            plainEventParts[i] = parts
-        }
-        var bytes = parts.head
-        bytes.reserveCapacity(parts.head.count + text.utf8.count + 8 + parts.tail.count)
-        JSON.writeString(text, to: &bytes)
-        bytes += parts.tail
-        return bytes
     }
 }

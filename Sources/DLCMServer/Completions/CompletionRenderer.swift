@@ -1,6 +1,5 @@
 import DLCMEngine
 import DLCMRuntime
-import Foundation
 import StrictJSON
 
 /// The text-completion shape: `text_completion` objects and chunks, the legacy logprobs object,
@@ -8,29 +7,19 @@ import StrictJSON
 final class CompletionRenderer: ResponseRenderer {
     let server: APIServer
     let request: CompletionRequest
-    let id = randomResponseID(prefix: "cmpl-")
-    let created = Int(Date().timeIntervalSince1970)
-    /// Per choice, the bytes of a plain token event before and after its JSON text string
-    /// (rendered once from the generic chunk, so both forms stay identical).
-    private var plainEventParts: [Int: (head: [UInt8], tail: [UInt8])] = [:]
+    let envelope: ResponseEnvelope
+    private var plainEvents = SplicedTokenEvents(key: "text")
 
     init(server: APIServer, request: CompletionRequest) {
         self.server = server
         self.request = request
+        envelope = ResponseEnvelope(idPrefix: "cmpl-", chunkObject: "text_completion", model: server.modelName,
+                                    includeUsage: request.fields.includeUsage)
     }
 
     private var fields: GenerationFields { request.fields }
 
-    func chunkFields(_ choices: [JSON]) -> [(String, JSON)] {
-        [("id", .string(id)), ("object", .string("text_completion")), ("created", .int(created)),
-         ("model", .string(server.modelName)), ("choices", .array(choices))]
-    }
-
-    func chunk(_ choices: [JSON]) -> JSON {
-        var c = chunkFields(choices)
-        if fields.includeUsage { c.append(("usage", .null)) }
-        return .object(c)
-    }
+    func chunk(_ choices: [JSON]) -> JSON { envelope.chunk(choices) }
 
     func choiceJSON(_ i: Int, text: String, logprobs: JSON, finish: String?, extra: JSON?) -> JSON {
         var f: [(String, JSON)] = [("index", .int(i)), ("text", .string(text)), ("logprobs", logprobs),
@@ -49,7 +38,10 @@ final class CompletionRenderer: ResponseRenderer {
     func tokenEvent(choice i: Int, token t: EmittedToken) -> [UInt8]? {
         if request.logprobs == nil && !fields.concepts {
             // The common chunk: only its text changes from token to token.
-            return t.token.text.isEmpty ? nil : plainTokenEvent(choice: i, text: t.token.text)
+            guard !t.token.text.isEmpty else { return nil }
+            return plainEvents.event(choice: i, text: t.token.text) {
+                sseEvent(chunk([choiceJSON(i, text: "", logprobs: .null, finish: nil, extra: nil)]))
+            }
         }
         let lp = request.logprobs != nil ? logprobsJSON([t.token.token], [t.token.logprobs]) : JSON.null
         let extra: JSON? = fields.concepts ? .object([("concept_starts", .array([t.startedConcept.map(JSON.bool) ?? .null]))]) : nil
@@ -64,30 +56,7 @@ final class CompletionRenderer: ResponseRenderer {
                                  finish: reason.rawValue, extra: extra)])
     }
 
-    func usageEvent(_ usage: JSON) -> JSON {
-        var c = chunkFields([])
-        c.append(("usage", usage))
-        return .object(c)
-    }
-
-    /// `data: {chunk}\n\n` of a token without logprobs or concept fields, built by splicing the
-    /// text into bytes rendered once: a fifth of the cost of rendering the chunk's JSON tree,
-    /// paid on the engine thread for every streamed token.
-    private func plainTokenEvent(choice i: Int, text: String) -> [UInt8] {
-        let parts: (head: [UInt8], tail: [UInt8])
-        if let cached = plainEventParts[i] {
-            parts = cached
-        } else {
-            let whole = sseEvent(chunk([choiceJSON(i, text: "", logprobs: .null, finish: nil, extra: nil)]))
-            parts = splitAtEmptyString(whole, key: "text")
-            plainEventParts[i] = parts
-        }
-        var bytes = parts.head
-        bytes.reserveCapacity(parts.head.count + text.utf8.count + 8 + parts.tail.count)
-        JSON.writeString(text, to: &bytes)
-        bytes += parts.tail
-        return bytes
-    }
+    func usageEvent(_ usage: JSON) -> JSON { envelope.usageChunk(usage) }
 
     /// The non-streaming answer.
     func response(_ choices: [GenerationJob.Choice], usage: JSON) -> JSON {
@@ -111,9 +80,7 @@ final class CompletionRenderer: ResponseRenderer {
             return choiceJSON(i, text: text, logprobs: request.logprobs != nil ? logprobsJSON(lpTokens, lps) : .null,
                               finish: c.finish?.rawValue, extra: extra)
         }
-        var f = chunkFields(items)
-        f.append(("usage", usage))
-        return .object(f)
+        return envelope.response(items, object: "text_completion", usage: usage)
     }
 
     /// OpenAI's legacy completions logprobs object for these tokens, written straight to JSON
