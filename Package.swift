@@ -146,7 +146,7 @@ if ProcessInfo.processInfo.environment["DLCM_FUZZ"] != nil {
     package.targets += [
         .executableTarget(name: "fuzz-http", dependencies: ["HTTPServer"], path: "fuzz/http",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
-        .executableTarget(name: "fuzz-json", dependencies: ["DLCMServer", "DLCMEngine", "StrictJSON"], path: "fuzz/json",
+        .executableTarget(name: "fuzz-json", dependencies: ["DLCMServer", "DLCMEngine", "DLCMRuntime", "StrictJSON"], path: "fuzz/json",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ]
 }

@@ -19,6 +19,7 @@ mkdir -p ".build-fuzz/corpus/$name" .build-fuzz/artifacts
 export SWIFT_BACKTRACE=enable=no
 # Same hash seed every run, so that a saved input replays the same way (dictionary order).
 export SWIFT_DETERMINISTIC_HASHING=1
+export LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan-suppressions.txt${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 exec "$bin/fuzz-$name" ".build-fuzz/corpus/$name" "fuzz/corpus/$name" \
     -max_total_time="$seconds" -max_len="$max_len" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix=".build-fuzz/artifacts/$name-" "$@"

@@ -1,10 +1,12 @@
 @testable import DLCMServer
 import DLCMEngine
+import DLCMRuntime
 import Foundation
 import StrictJSON
 
 /// libFuzzer target for request-body decoding: `RequestBody` (JSONParser) and
-/// `CompletionRequest` (every field's type and range checks) against the tiny-served fixture.
+/// `CompletionRequest` and `ChatRequest` (every field's type and range checks, chat messages through
+/// the chat template) against the tiny-served fixture.
 /// Besides "no crash, no sanitizer report" it checks that
 /// - JSONParser accepts nothing Foundation's JSONDecoder refuses, and reads what both accept the
 ///   same way (differential: Foundation is the reference; it is laxer, so not the other way);
@@ -44,22 +46,42 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     do {
         let request = try CompletionRequest(body, server: Fixture.server)
         let limits = Fixture.server.configuration, config = Fixture.server.modelConfig
-        guard !request.prompts.isEmpty, request.n >= 1, request.n * request.prompts.count <= limits.maxChoices else {
-            fatalError("accepted n=\(request.n) with \(request.prompts.count) prompts")
+        let fields = request.fields
+        guard !request.prompts.isEmpty, fields.n >= 1, fields.n * request.prompts.count <= limits.maxChoices else {
+            fatalError("accepted n=\(fields.n) with \(request.prompts.count) prompts")
         }
-        for prompt in request.prompts where prompt.tokens.count + 1 + request.generation.maxTokens > config.maxSeqLen {
+        for prompt in request.prompts where prompt.tokens.count + 1 + fields.generation.maxTokens > config.maxSeqLen {
             fatalError("accepted a prompt that cannot fit the context")
         }
-        guard request.generation.maxTokens >= 0, (try? request.generation.sampling.validate(vocabSize: config.vocabSize)) != nil else {
-            fatalError("accepted invalid generation parameters")
-        }
-        if let t = request.timeout, !(t > 0) { fatalError("accepted timeout \(t)") }
+        check(fields, config: config)
     } catch let error as APIError {
         guard (400..<500).contains(error.status.code) else { fatalError("refused with \(error.status.code): \(error.message)") }
     } catch {
         fatalError("CompletionRequest threw a non-API error: \(error)")
     }
+    // The same body as a chat request: messages through the chat template.
+    do {
+        let request = try ChatRequest(body, server: Fixture.server)
+        let config = Fixture.server.modelConfig
+        guard !request.messages.isEmpty, request.fields.n <= Fixture.server.configuration.maxChoices,
+              request.promptTokens.count + 1 + request.fields.generation.maxTokens <= config.maxSeqLen else {
+            fatalError("accepted a chat request that cannot run")
+        }
+        check(request.fields, config: config)
+    } catch let error as APIError {
+        guard (400..<500).contains(error.status.code) else { fatalError("chat refused with \(error.status.code): \(error.message)") }
+    } catch {
+        fatalError("ChatRequest threw a non-API error: \(error)")
+    }
     return 0
+}
+
+/// What both endpoints accept must hold: valid sampling, a non-negative token limit, a positive timeout.
+func check(_ fields: GenerationFields, config: DLCMConfig) {
+    guard fields.generation.maxTokens >= 0, (try? fields.generation.sampling.validate(vocabSize: config.vocabSize)) != nil else {
+        fatalError("accepted invalid generation parameters")
+    }
+    if let t = fields.timeout, !(t > 0) { fatalError("accepted timeout \(t)") }
 }
 
 /// Equality up to how a number is spelled (1.0 may read back as the integer 1) and object key
