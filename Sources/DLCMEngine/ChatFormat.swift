@@ -1,7 +1,6 @@
 import ChatTemplate
 import Foundation
 import StrictJSON
-import Tokenization
 
 /// How a conversation becomes one prompt: the checkpoint's chat template (`chat_template.jinja`,
 /// or `chat_template` in its `tokenizer_config.json`, as Hugging Face checkpoints ship it), else
@@ -13,8 +12,6 @@ public struct ChatFormat: Sendable {
     }
 
     public let origin: Origin
-    /// The template's Jinja source.
-    public let source: String
     private let template: ChatTemplate
     /// Stop strings every chat request gets besides its own. The built-in template's turns are
     /// plain text and a base model does not end its turn by itself: it stops where it would
@@ -27,19 +24,18 @@ public struct ChatFormat: Sendable {
     let eosToken: String
 
     /// Plain turns, `Role: text`, a blank line between them, and `Assistant:` to answer.
-    public static let builtInSource = """
+    static let builtInSource = """
         {%- for message in messages %}
         {{- message['role'] | capitalize }}: {{ message['content'] or '' }}
 
         {% endfor %}
         {%- if add_generation_prompt %}Assistant:{% endif %}
         """
-    public static let builtInStops = ["\nUser:"]
+    static let builtInStops = ["\nUser:"]
 
     /// - Parameter eosToken: the model's end-of-text token as text.
     public init(source: String, origin: Origin, eosToken: String) throws {
         template = try ChatTemplate(source: source)
-        self.source = source
         self.origin = origin
         self.eosToken = eosToken
         stops = origin == .builtIn ? Self.builtInStops : []
@@ -47,14 +43,19 @@ public struct ChatFormat: Sendable {
 
     /// The checkpoint's template when it has one, else the built-in one.
     static func load(directory: URL, eosToken: String) throws -> ChatFormat {
+        // A file that is there but cannot be read is an error, not a reason to fall back.
+        let fm = FileManager.default
         let jinja = directory.appendingPathComponent("chat_template.jinja")
-        if let text = try? String(contentsOf: jinja, encoding: .utf8) {
+        if fm.fileExists(atPath: jinja.path) {
+            guard let text = try? String(contentsOf: jinja, encoding: .utf8) else {
+                throw ChatFormatError("chat_template.jinja cannot be read as UTF-8 text")
+            }
             return try ChatFormat(source: text, origin: .checkpoint, eosToken: eosToken)
         }
         let config = directory.appendingPathComponent("tokenizer_config.json")
-        if let bytes = try? Data(contentsOf: config) {
+        if fm.fileExists(atPath: config.path) {
             let json: JSON
-            do { json = try JSONParser.parse(Array(bytes), maxDepth: 64) } catch {
+            do { json = try JSONParser.parse(Array(Data(contentsOf: config)), maxDepth: 64) } catch {
                 throw ChatFormatError("tokenizer_config.json: \(error)")
             }
             if let source = try templateSource(json["chat_template"]) {

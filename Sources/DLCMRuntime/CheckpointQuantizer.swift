@@ -17,13 +17,18 @@ public enum CheckpointQuantizer {
         public let copiedTokenizer: Bool
     }
 
+    /// The text files of a checkpoint besides config.json and its weights, copied as they are
+    /// where the input has them: the tokenizer, and the chat template (in either place Hugging
+    /// Face checkpoints keep it), so that a quantized copy serves chat as the original does.
+    public static let companionFiles = ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja"]
+
     /// Why a checkpoint cannot be quantized (names the tensor or file concerned).
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
 
     /// Quantizes the checkpoint directory `input` (f32, bf16 or f16) into `output` (created if
-    /// needed; its config.json, model.safetensors and tokenizer.json are replaced).
+    /// needed; its config.json, model.safetensors and `companionFiles` are replaced).
     ///
     /// Every 2-D tensor becomes `NAME.q` and `NAME.scale`; 1-D tensors are stored as f32. Tensors
     /// are written in the order safetensors' own writer uses (F32, then F16, then the I8 / U8
@@ -95,13 +100,13 @@ public enum CheckpointQuantizer {
         try quantizedConfig(Data(contentsOf: configURL), type: type).write(to: output.appendingPathComponent("config.json"))
         let outPath = output.appendingPathComponent("model.safetensors").path
         try writer.write(to: outPath)
-        let tokenizer = input.appendingPathComponent("tokenizer.json")
-        let copied = fm.fileExists(atPath: tokenizer.path)
-        if copied {
-            let destination = output.appendingPathComponent("tokenizer.json")
+        for name in Self.companionFiles {
+            let source = input.appendingPathComponent(name), destination = output.appendingPathComponent(name)
+            guard fm.fileExists(atPath: source.path) else { continue }
             if fm.fileExists(atPath: destination.path) { try fm.removeItem(at: destination) }
-            try fm.copyItem(at: tokenizer, to: destination)
+            try fm.copyItem(at: source, to: destination)
         }
+        let copied = fm.fileExists(atPath: input.appendingPathComponent("tokenizer.json").path)
         func size(_ path: String) -> Int { ((try? fm.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0 }
         return Summary(inputBytes: size(modelPath), outputBytes: size(outPath), matrices: codes.count,
                        vectors: vectors.count, copiedTokenizer: copied)

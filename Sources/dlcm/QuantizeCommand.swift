@@ -11,7 +11,7 @@ struct QuantizeCommand: ParsableCommand {
         discussion: """
             Every weight matrix is stored as int8 (q8) or 4-bit (q4) codes with one f16 scale per \
             block of 32 inputs; norms and the null concept stay f32. config.json gets dtype q8_0 or \
-            q4_0 and quant_block 32; tokenizer.json is copied. Matrix widths must be multiples of 32.
+            q4_0 and quant_block 32; tokenizer.json, tokenizer_config.json and chat_template.jinja are copied. Matrix widths must be multiples of 32.
             """)
 
     enum Kind: String, ExpressibleByArgument, CaseIterable {

@@ -43,6 +43,21 @@ import Testing
         #expect(!summary.copiedTokenizer && summary.vectors + 2 * summary.matrices == written.names.count)
     }
 
+    @Test func tokenizerAndChatTemplateFilesAreCopied() throws {
+        let input = try scratchDirectory().appendingPathComponent("in")
+        try FileManager.default.copyItem(at: Fixtures.directory("tiny-quant"), to: input)
+        let files = ["tokenizer.json": #"{"model": {"type": "BPE"}}"#, "tokenizer_config.json": #"{"chat_template": "T"}"#,
+                     "chat_template.jinja": "{{ messages[0].content }}"]
+        for (name, text) in files { try text.write(to: input.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        let out = try scratchDirectory().appendingPathComponent("out")
+        let summary = try CheckpointQuantizer.quantize(from: input, to: out, as: .q8_0)
+        #expect(summary.copiedTokenizer)
+        #expect(Set(CheckpointQuantizer.companionFiles) == Set(files.keys))
+        for (name, text) in files {
+            #expect(try String(contentsOf: out.appendingPathComponent(name), encoding: .utf8) == text, "\(name)")
+        }
+    }
+
     @Test func configsOfAnotherLayoutAreWrittenAnew() throws {
         // No `"dtype": "..."` to edit in place (here: two of them, nested): same fields, written anew.
         let odd = Data(#"{"a": {"dtype": "x"}, "dtype": "float32", "rope_theta": 10000.0}"#.utf8)

@@ -197,6 +197,13 @@ import Testing
         #expect(throws: ModelError.self) { try ModelBundle(directory: dir, threads: 1) }
     }
 
+    @Test func anUnreadableTemplateFailsTheLoadRatherThanFallingBack() throws {
+        let dir = try Self.checkpoint([:])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data([0xFF, 0xFE, 0x7B]).write(to: dir.appendingPathComponent("chat_template.jinja"))
+        #expect(throws: ModelError.self) { try ModelBundle(directory: dir, threads: 1) }
+    }
+
     @Test func aTemplateThatRaisesIsA400() throws {
         let template = "{% if messages[0]['role'] != 'user' %}{{ raise_exception('Conversations must start with a user message') }}{% endif %}{{ messages[0]['content'] }}"
         let dir = try Self.checkpoint(["chat_template.jinja": template])

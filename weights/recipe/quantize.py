@@ -137,8 +137,10 @@ def quantize_dir(src: str, dst: str, qtype: str) -> tuple[int, int]:
     with open(os.path.join(dst, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
         f.write("\n")
-    if os.path.exists(os.path.join(src, "tokenizer.json")):
-        shutil.copy(os.path.join(src, "tokenizer.json"), os.path.join(dst, "tokenizer.json"))
+    # The tokenizer and the chat template (CheckpointQuantizer.companionFiles on the Swift side).
+    for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja"):
+        if os.path.exists(os.path.join(src, name)):
+            shutil.copy(os.path.join(src, name), os.path.join(dst, name))
     return (os.path.getsize(os.path.join(src, "model.safetensors")),
             os.path.getsize(os.path.join(dst, "model.safetensors")))
 
