@@ -76,6 +76,11 @@ let package = Package(
         // Hugging Face chat templates: the Jinja2 subset they use, rendered as transformers renders them.
         // Renders API users' messages: optimised, never -Ounchecked.
         .target(name: "ChatTemplate", dependencies: ["StrictJSON"], swiftSettings: checkedCodeSettings),
+        // Constrained decoding: JSON Schema and tool-call grammars matched against a vocabulary as token masks.
+        // Compiles API users' schemas: optimised, never -Ounchecked.
+        .target(name: "StructuredOutput", dependencies: ["StrictJSON"], swiftSettings: checkedCodeSettings),
+        // Token-mask cost per generated token: `swift run -c release constraint-bench <tokenizer.json>...`.
+        .executableTarget(name: "constraint-bench", dependencies: ["MonotonicTime", "StructuredOutput", "Tokenization"]),
         // Hugging Face tokenizer.json (byte-level BPE) loader, encoder and decoder.
         .target(name: "Tokenization"),
         // Encoding throughput: `swift run -c release tokenizer-bench <tokenizer.json> <text file>`.
@@ -95,11 +100,11 @@ let package = Package(
         // A pthread-mutex-guarded value (TSan sees through pthread mutexes; see Locked.swift).
         .target(name: "Locking"),
         // Joins text and model: per-request generation (sampling, streaming text, stop strings).
-        .target(name: "DLCMEngine", dependencies: ["ChatTemplate", "DLCMRuntime", "Kernels", "Tokenization", "Locking", "MonotonicTime", "StrictJSON", "SystemThread"]),
+        .target(name: "DLCMEngine", dependencies: ["ChatTemplate", "DLCMRuntime", "Kernels", "Tokenization", "Locking", "MonotonicTime", "StrictJSON", "StructuredOutput", "SystemThread"]),
         // The OpenAI-compatible JSON API: routes, request parsing, SSE, metrics. Only the JSON/route
         // layer: HTTP transport in HTTPServer, scheduling in DLCMEngine.
         .target(name: "DLCMServer", dependencies: [
-            "HTTPServer", "DLCMEngine", "DLCMRuntime", "Tokenization", "Locking", "MonotonicTime", "StrictJSON", .product(name: "Logging", package: "swift-log"),
+            "HTTPServer", "DLCMEngine", "DLCMRuntime", "Tokenization", "Locking", "MonotonicTime", "StrictJSON", "StructuredOutput", .product(name: "Logging", package: "swift-log"),
         ]),
         // The command-line tool: generate, segment, bench, serve.
         .executableTarget(
@@ -128,6 +133,9 @@ let package = Package(
             dependencies: ["DLCMServer", "DLCMEngine", "DLCMRuntime", "HTTPServer", "Locking", "StrictJSON", "TestSupport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Resources", "Scripts"]
         ),
+        // Grammars against jsonschema's verdicts (Resources/make_corpus.py), schema errors, token masks on
+        // the GPT-2 and project vocabularies, tool-call grammars.
+        .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "StrictJSON", "Tokenization"], exclude: ["Resources"]),
         // Every fixture rendered by jinja2 itself (Resources/make_fixtures.py), byte for byte; limits; errors.
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "StrictJSON"], exclude: ["Resources"]),
         .testTarget(

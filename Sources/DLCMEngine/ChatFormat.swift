@@ -23,12 +23,21 @@ public struct ChatFormat: Sendable {
     let bosToken = ""
     let eosToken: String
 
-    /// Plain turns, `Role: text`, a blank line between them, and `Assistant:` to answer.
+    /// Plain turns, `Role: text`, a blank line between them, and `Assistant:` to answer. With
+    /// tools, a first turn lists them (one JSON object each) and says how to call one: the
+    /// `<tool_call>` tags the server's tool-call grammar and parser use. An assistant turn's
+    /// earlier calls are written back the same way; tool results are `Tool:` turns.
     static let builtInSource = """
+        {%- if tools %}System: You can call these tools:
+        {% for tool in tools %}{{ tool['function'] | tojson }}
+        {% endfor %}To call one, answer with <tool_call>{"name": "<tool name>", "arguments": {<its arguments>}}</tool_call>.
+
+        {% endif %}
         {%- for message in messages %}
         {{- message['role'] | capitalize }}: {{ message['content'] or '' }}
-
-        {% endfor %}
+        {%- for call in message['tool_calls'] or [] %}<tool_call>{{ {'name': call['function']['name'], 'arguments': call['function']['arguments']} | tojson }}</tool_call>{% endfor %}
+        {{- '\n\n' }}
+        {%- endfor %}
         {%- if add_generation_prompt %}Assistant:{% endif %}
         """
     static let builtInStops = ["\nUser:"]
@@ -81,9 +90,12 @@ public struct ChatFormat: Sendable {
 
     /// The conversation as the model reads it, up to the assistant's turn. `messages` are JSON
     /// objects as the OpenAI API sends them (content already one string or null).
-    public func render(messages: [JSON]) throws -> String {
+    /// `tools`: the request's tools as `{"type": "function", "function": {...}}` objects (the
+    /// template sees `none` without them, as Hugging Face's `apply_chat_template` passes it).
+    public func render(messages: [JSON], tools: [JSON]? = nil) throws -> String {
         try template.render([
             "messages": TemplateValue(.array(messages)),
+            "tools": TemplateValue(tools.map(JSON.array) ?? .null),
             "add_generation_prompt": .bool(true),
             "bos_token": .string(bosToken),
             "eos_token": .string(eosToken),

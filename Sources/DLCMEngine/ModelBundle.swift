@@ -10,6 +10,8 @@ public final class ModelBundle: @unchecked Sendable {
     public let tokenizer: Tokenizer
     /// How /v1/chat/completions turns messages into a prompt.
     public let chatFormat: ChatFormat
+    /// The vocabulary as output grammars see it, and the grammars compiled for requests.
+    public let outputConstraints: OutputConstraints
     /// The checkpoint's config (context length, vocabulary, threshold, ...).
     public var config: DLCMConfig { model.config }
 
@@ -42,6 +44,8 @@ public final class ModelBundle: @unchecked Sendable {
         guard tokenizer.vocabSize <= model.config.vocabSize else {
             throw ModelError.config("tokenizer.json has \(tokenizer.vocabSize) tokens, the model only \(model.config.vocabSize)")
         }
+        outputConstraints = OutputConstraints(tokenizer: tokenizer, vocabularySize: model.config.vocabSize,
+                                              endOfText: model.config.eotTokenID)
         do {
             chatFormat = try ChatFormat.load(directory: directory, eosToken: tokenizer.token(forId: model.config.eotTokenID) ?? "")
         } catch {

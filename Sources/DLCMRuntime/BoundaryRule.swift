@@ -4,22 +4,24 @@
 public enum BoundaryRule: Equatable, CustomStringConvertible, Sendable {
     /// The router decides (p >= threshold): normal inference.
     case learned
-    /// A concept starts at every k-th token of a window (positions 0, k, 2k, ...).
-    case stride(Int)
+    /// A concept starts at every k-th token of a window (positions 0, k, 2k, ...). A fractional k
+    /// cuts where floor(i / k) steps up: a regular pattern at exactly 1/k per token (k = 3.5: 0, 4,
+    /// 7, 11, ...), so a router can be compared with a stride at its own rate, not a rounded one.
+    case stride(Double)
     /// A concept starts at each token with this probability (draws from `SplitMix64`).
     case random(Double)
     /// The first token is a concept of its own and no other boundary fires: the backbone only
     /// ever sees that one concept.
     case none
 
-    /// Parses `learned`, `stride:K` (K >= 1), `random:RATE` (0...1) or `none`.
+    /// Parses `learned`, `stride:K` (K >= 1, whole or fractional), `random:RATE` (0...1) or `none`.
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         switch (parts.first, parts.count) {
         case ("learned", 1): self = .learned
         case ("none", 1): self = .none
         case ("stride", 2):
-            guard let k = Int(parts[1]), k >= 1 else { throw ModelError.invalidArgument("stride:K needs a whole K >= 1, not \(parts[1])") }
+            guard let k = Double(parts[1]), k.isFinite, k >= 1 else { throw ModelError.invalidArgument("stride:K needs a K >= 1, not \(parts[1])") }
             self = .stride(k)
         case ("random", 2):
             guard let r = Double(parts[1]), r >= 0, r <= 1 else { throw ModelError.invalidArgument("random:RATE needs a RATE in 0...1, not \(parts[1])") }
@@ -32,7 +34,7 @@ public enum BoundaryRule: Equatable, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .learned: return "learned"
-        case .stride(let k): return "stride:\(k)"
+        case .stride(let k): return k == k.rounded() ? "stride:\(Int(k))" : "stride:\(k)"
         case .random(let r): return "random:\(r)"
         case .none: return "none"
         }
@@ -43,7 +45,9 @@ public enum BoundaryRule: Equatable, CustomStringConvertible, Sendable {
     public func starts(count: Int, rng: inout SplitMix64) -> [Bool]? {
         switch self {
         case .learned: return nil
-        case .stride(let k): return (0..<count).map { $0 % k == 0 }
+        case .stride(let k):
+            // The recipe's ablate.py computes the same floor(Double(i) / k) (IEEE division on both sides).
+            return (0..<count).map { $0 == 0 || (Double($0) / k).rounded(.down) != (Double($0 - 1) / k).rounded(.down) }
         case .none: return (0..<count).map { $0 < 2 }
         case .random(let rate): return (0..<count).map { $0 == 0 || rng.uniform() < rate }
         }

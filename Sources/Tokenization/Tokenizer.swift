@@ -97,6 +97,12 @@ public final class Tokenizer: Sendable {
         addedByID[id]?.content ?? model.idToToken[id]
     }
 
+    /// The bytes token `id` decodes to (empty for ids nobody defines), as the byte-level decoder
+    /// writes them: what a grammar constraint matches the token against.
+    public func bytes(of id: Int32) -> [UInt8] {
+        id >= 0 && Int(id) < tokenBytes.count ? tokenBytes[Int(id)] : []
+    }
+
     /// Whether `id` is an added token marked special (such as `<|endoftext|>`).
     public func isSpecial(_ id: Int32) -> Bool {
         addedByID[id]?.special ?? false

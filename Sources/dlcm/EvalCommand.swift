@@ -12,7 +12,8 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             Each file is one document: BOS, then its tokens, cut into windows of the model's context \
             overlapping by one token when longer. --boundaries changes only where concepts start: \
-            stride:K starts one at every K-th token, random:RATE at each token with probability RATE \
+            stride:K starts one at every K-th token (a fractional K: where floor(i / K) steps up, \
+            exactly 1/K of the tokens), random:RATE at each token with probability RATE \
             (seeded), none makes the first token a concept of its own and fires no other boundary.
             """)
 

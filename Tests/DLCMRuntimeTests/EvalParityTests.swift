@@ -66,9 +66,15 @@ import Testing
     @Test func parsingRulesAndRefusingBadOnes() throws {
         #expect(try BoundaryRule(parsing: "learned") == .learned)
         #expect(try BoundaryRule(parsing: "stride:4") == .stride(4))
+        #expect(try BoundaryRule(parsing: "stride:3.5") == .stride(3.5))
+        #expect(BoundaryRule.stride(4).description == "stride:4" && BoundaryRule.stride(3.5).description == "stride:3.5")
+        var rng = SplitMix64(seed: 0)
+        let starts = BoundaryRule.stride(3.5).starts(count: 20, rng: &rng)!
+        #expect(starts.indices.filter { starts[$0] } == [0, 4, 7, 11, 14, 18])
+        #expect(BoundaryRule.stride(4).starts(count: 50, rng: &rng)! == (0..<50).map { $0 % 4 == 0 })
         #expect(try BoundaryRule(parsing: "random:0.25") == .random(0.25))
         #expect(try BoundaryRule(parsing: "none") == .none)
-        for bad in ["", "stride", "stride:0", "stride:-2", "stride:x", "random:1.5", "random:-0.1", "random", "sometimes", "none:1"] {
+        for bad in ["", "stride", "stride:0", "stride:0.5", "stride:-2", "stride:x", "stride:nan", "stride:inf", "random:1.5", "random:-0.1", "random", "sometimes", "none:1"] {
             #expect(throws: ModelError.self, "\(bad)") { try BoundaryRule(parsing: bad) }
         }
     }

@@ -7,7 +7,8 @@ The same measurement as `dlcm eval` in the Swift CLI, on the reference model:
 
 Boundary modes (only where concepts start changes; p, the smoothing and the caches run as usual):
   learned      the router's decisions (p >= threshold)
-  stride:K     a concept starts at every K-th token of a window (positions 0, K, 2K, ...)
+  stride:K     a concept starts at every K-th token of a window (positions 0, K, 2K, ...); a
+               fractional K cuts where floor(i / K) steps up, exactly 1/K of the tokens
   random:RATE  a concept starts at each token with probability RATE (SplitMix64, --seed)
   none         the first token is a concept of its own and no other boundary fires, so the
                backbone only ever sees that one concept
@@ -57,13 +58,18 @@ def parse_mode(text: str):
     if text in ("learned", "none"):
         return text, None
     kind, _, arg = text.partition(":")
-    if kind == "stride" and arg.isdigit() and int(arg) >= 1:
-        return "stride", int(arg)
+    if kind == "stride":
+        try:
+            k = float(arg)
+        except ValueError:
+            k = 0.0
+        if math.isfinite(k) and k >= 1:
+            return "stride", k
     if kind == "random":
         rate = float(arg)
         if 0 <= rate <= 1:
             return "random", rate
-    raise ValueError(f"boundaries must be learned, stride:K (K >= 1), random:RATE (0..1) or none, not {text!r}")
+    raise ValueError(f"boundaries must be learned, stride:K (K >= 1, may be fractional), random:RATE (0..1) or none, not {text!r}")
 
 
 def forced_boundaries(mode, L: int, rng: SplitMix64 | None) -> torch.Tensor | None:
@@ -72,7 +78,11 @@ def forced_boundaries(mode, L: int, rng: SplitMix64 | None) -> torch.Tensor | No
     if kind == "learned":
         return None
     if kind == "stride":
-        b = torch.arange(L) % arg == 0
+        # Position i starts a concept when floor(i / K) steps up: every K-th token for a whole K, and
+        # a regular pattern at exactly 1/K per token for a fractional one (K = 3.5: 0, 4, 7, 11, ...).
+        # Python floats and Swift Doubles divide alike, so both sides cut at the same places.
+        q = [math.floor(i / arg) for i in range(L)]
+        b = torch.tensor([i == 0 or q[i] != q[i - 1] for i in range(L)], dtype=torch.bool)
     elif kind == "none":
         b = torch.zeros(L, dtype=torch.bool)
         b[:2] = True
@@ -186,6 +196,24 @@ def load_model(path: str) -> DLCM:
     return model.eval()
 
 
+def add_to_result(model: DLCM, run_dir: str):
+    """Scores the matched modes a run's result.json lacks (a mode added to `matched_modes` after the
+    run), on the windows the run was evaluated on, and writes them into result.json."""
+    from train import DOMAINS, eval_windows
+    path = os.path.join(run_dir, "result.json")
+    result = json.load(open(path))
+    a, args = result["ablations"], result["args"]
+    missing = [m for m in matched_modes(a["learned"]["all"]["tokens_per_concept"]) if m not in a]
+    if not missing:
+        print(path, "has every matched mode")
+        return
+    data = args.get("data") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+    wins = {d: eval_windows(data, d, args["seq"], args["eval_windows"]) for d in DOMAINS}
+    a.update(validation_ablations(model, wins, missing, args.get("seed", 0)))
+    json.dump(result, open(path, "w"), indent=1)
+    print(path, {m: round(a[m]["all"]["loss"] - a["learned"]["all"]["loss"], 4) for m in missing})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True, help="exported model directory, run directory or checkpoint.pt")
@@ -196,10 +224,16 @@ def main():
     ap.add_argument("--seq", type=int, default=256)
     ap.add_argument("--eval-windows", type=int, default=96)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--add-to-result", action="store_true",
+                    help="with --val and a run directory: score the matched modes its result.json lacks (on the run's own "
+                         "validation windows) and add them there")
     ap.add_argument("files", nargs="*")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     model = load_model(args.model)
+    if args.val and args.add_to_result:
+        add_to_result(model, args.model)
+        return
     if args.val:
         from train import DOMAINS, eval_windows
         wins = {d: eval_windows(args.data, d, args.seq, args.eval_windows) for d in DOMAINS}
@@ -222,7 +256,8 @@ def matched_modes(tokens_per_concept: float) -> list[str]:
     """The ablations beside learned: none, and a fixed stride and random boundaries at the rate the
     learned router realised (plus stride 2 and 8 for the shape of the curve)."""
     k = max(1, int(round(tokens_per_concept)))
-    return ["none", f"stride:{k}", f"random:{1 / tokens_per_concept:.4f}", "stride:2", "stride:8"]
+    exact = f"stride:{max(1.0, tokens_per_concept):.2f}"
+    return ["none", f"stride:{k}", exact, f"random:{1 / tokens_per_concept:.4f}", "stride:2", "stride:8"]
 
 
 if __name__ == "__main__":

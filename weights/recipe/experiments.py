@@ -4,7 +4,8 @@
   python3 weights/recipe/experiments.py weights/recipe/runs/exp/*
 
 Columns: validation loss with the learned router, and how much worse it gets with no concepts
-(`none`), a fixed stride and random boundaries at the learned rate (positive = the learned
+(`none`), a fixed stride at the learned rate rounded to a whole K and at exactly that rate (a
+fractional K), and random boundaries at the learned rate (positive = the learned
 boundaries are better); the backbone's output cosine to its mean (near 1 = collapsed); the
 backbone's share of inference FLOPs at the realised tokens per concept.
 """
@@ -32,6 +33,8 @@ def row(path: str) -> str | None:
     # The stride at the learned rate (ablate.py rounds it); it may also be the stride 2 or 8 column.
     at_rate = f"stride:{max(1, round(tpc))}"
     stride = at_rate if at_rate in a else next((k for k in a if k.startswith("stride:") and k not in ("stride:2", "stride:8")), None)
+    # The stride at exactly the learned rate (fractional K), where the run's ablations have it.
+    exact = next((k for k in a if k.startswith("stride:") and "." in k), None)
     rand = next(k for k in a if k.startswith("random:"))
     cfg = DLCMConfig.from_json(r["config"])
     fl = dlcm_flops_per_token(cfg, tpc)
@@ -57,13 +60,13 @@ def row(path: str) -> str | None:
     if args.get("aux", 0.03) != 0.03:
         setting += f", aux {args['aux']:g}"
     return (f"| {name} | {setting} | {r['tokens_seen'] / 1e6:.2f}M | {learned['loss']:.3f} | {tpc:.2f} | "
-            f"{d('none'):+.3f} | {d(stride):+.3f} ({stride}) | {d(rand):+.3f} | {d('stride:2'):+.3f} | {d('stride:8'):+.3f} | "
+            f"{d('none'):+.3f} | {d(stride):+.3f} ({stride}) | {(f'{d(exact):+.3f} ({exact})' if exact else 'n/a')} | {d(rand):+.3f} | {d('stride:2'):+.3f} | {d('stride:8'):+.3f} | "
             f"{a['backbone']['output_cosine_to_mean']:.3f} | {fl['backbone'] / fl['total']:.0%} |")
 
 
 def main():
-    print("| run | setting | tokens | loss (learned) | tokens/concept | none | stride | random | stride 2 | stride 8 | backbone cos | backbone FLOPs |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| run | setting | tokens | loss (learned) | tokens/concept | none | stride | stride, exact rate | random | stride 2 | stride 8 | backbone cos | backbone FLOPs |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for p in sorted(sys.argv[1:]):
         r = row(p)
         if r:

@@ -137,6 +137,79 @@ def first():
     write_fixture("tiny-first", tiny_model(seed=17, config=windowed_config("mean+first")), 102)
 
 
+def shipped(model_dir: str):
+    from tokenizers import Tokenizer
+    model = load_dlcm(model_dir)
+    tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
+    texts = [
+        "The quick brown fox jumps over the lazy dog.",
+        "def fibonacci(n):\n    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n",
+        "Serialization is the process of converting a data structure into a format that can be stored",
+        "func main() {\n\tfmt.Println(\"hello\")\n}\n",
+    ]
+    cases = []
+    for text in texts:
+        ids = tok.encode(text).ids
+        L = len(ids)
+        c, ok = case(model, ids, n_greedy=32, logit_positions=sorted({0, L // 2, L - 1}))
+        c["text"] = text
+        c["ok"] = ok
+        cases.append(c)
+        print(repr(text[:30]), "segments", c["segments"], "margin", c["min_p_margin"], "gap", c["min_greedy_gap"],
+              "->", repr(tok.decode(c["greedy"])[:60]))
+    tok_cases = []
+    for text in texts + ["naïve café — 日本語 🎉", "  spaces   and\ttabs\n\n\nnewlines  ", "x = {'a': [1, 2.5e-3]}"]:
+        ids = tok.encode(text).ids
+        tok_cases.append(dict(text=text, ids=ids, decoded=tok.decode(ids)))
+    json.dump(dict(margin=MARGIN, cases=cases, tokenizer_cases=tok_cases),
+              open(os.path.join(model_dir, "reference-vectors.json"), "w"))
+
+
+def eval_vectors():
+    """Perplexity under each boundary rule (ablate.py) on the tiny replicated model, for the Swift
+    `score(document:rule:rng:)` parity test. Documents of token ids, one longer than the context
+    (windows); learned decisions kept away from the threshold so rounding cannot flip them."""
+    from ablate import eval_documents, parse_mode
+    d = os.path.join(ROOT, "Tests", "DLCMRuntimeTests", "Resources", "tiny-replicated")
+    model = load_dlcm(d)
+    cfg = model.cfg
+    g = torch.Generator().manual_seed(200)
+    docs = []
+    for length in (1, 2, 37, 300, 90):
+        for attempt in range(500):
+            ids = [cfg.eot_token_id] + torch.randint(1, cfg.vocab_size, (length - 1,), generator=g).tolist()
+            with torch.no_grad():
+                p = torch.cat([model(torch.tensor([w]))["p"][0, 1:] for w in windows_of(ids, cfg.max_seq_len)])
+            if len(p) == 0 or float((p - cfg.threshold).abs().min()) >= MARGIN:
+                docs.append((f"doc{len(docs)}", ids, 3 * length))
+                break
+        else:
+            raise SystemExit(f"no document of length {length} with a safe margin")
+    cases = []
+    for rule, seed in (("learned", 0), ("stride:3", 0), ("stride:2.5", 0), ("stride:1", 0), ("random:0.3", 7), ("random:0.3", 8), ("none", 0)):
+        r = eval_documents(model, docs, parse_mode(rule), seed)
+        cases.append(dict(rule=rule, seed=seed, nats=[f["nats_per_token"] * f["tokens"] for f in r["files"]],
+                          tokens=[f["tokens"] for f in r["files"]], concepts=[f["concepts"] for f in r["files"]]))
+        print(rule, seed, round(r["nats_per_token"], 4), r["concepts"])
+    json.dump(dict(documents=[ids for _, ids, _ in docs], cases=cases), open(os.path.join(d, "eval-vectors.json"), "w"))
+
+
+def quant():
+    """Fixtures of the quantized format (weights/FORMAT.md): the Swift converter must write the
+    bytes quantize.py wrote here, and a quantized model must compute what its dequantized f32
+    checkpoint computes."""
+    from quantize import quantize_dir, save_dequantized
+    from tiny import tiny_quant_config
+    res = os.path.join(ROOT, "Tests", "DLCMRuntimeTests", "Resources")
+    base = os.path.join(res, "tiny-quant")
+    save_dlcm(tiny_model(seed=12, config=tiny_quant_config()), base)
+    for qtype in ("q8_0", "q4_0"):
+        q = f"{base}-{qtype}"
+        before, after = quantize_dir(base, q, qtype)
+        save_dequantized(q, q + "-dequantized")
+        print(qtype, before, "->", after, "bytes")
+
+
 def windows_of(ids, ctx):
     from ablate import windows
     return windows(ids, ctx)

@@ -110,7 +110,12 @@ def ablations_section(rd: dict, others: list[dict]) -> str:
             for m in oa:
                 if m in ("learned", "backbone"):
                     continue
-                kind = m.split(":")[0] if m.startswith("random") or m == "none" else ("stride@rate" if m not in ("stride:2", "stride:8") else m)
+                if m.startswith("random") or m == "none":
+                    kind = m.split(":")[0]
+                elif m in ("stride:2", "stride:8"):
+                    kind = m
+                else:
+                    kind = "stride@exact rate" if "." in m else "stride@rate"
                 gaps.setdefault(kind, []).append(oa[m]["all"]["loss"] - oa["learned"]["all"]["loss"])
         learned = [o["ablations"]["learned"]["all"]["loss"] for o in [rd] + others]
         noise = ("\nSeed noise ({n} runs of the same recipe at the same budget): learned loss {lo:.3f}-{hi:.3f}; "
@@ -123,6 +128,7 @@ def ablations_section(rd: dict, others: list[dict]) -> str:
 
 {fmt_table(rows)}{noise}
 `none`: only the first token forms a concept, so the backbone contributes one concept per window; `stride:K`
+(K the learned rate rounded, and K exactly the learned rate: a fractional K cuts where floor(i / K) steps up)
 and `random:RATE` cut concepts at the learned rate without the router. Backbone outputs on these windows
 (learned boundaries, {b['concepts']} concepts): mean cosine to their mean {b['output_cosine_to_mean']:.3f}
 ({b['mean_direction_energy']:.1%} of their energy along the mean direction; near 1 would mean the backbone

@@ -23,11 +23,15 @@ public struct Sampler: Sendable {
         if parameters.repetitionPenalty != 1 { seen.insert(token) }
     }
 
-    /// Chooses the next token from raw logits (vocab). Does not call `accept`.
-    public mutating func sample(_ raw: [Float]) -> Int32 {
+    /// Chooses the next token from raw logits (vocab). Does not call `accept`. `allowed`, when
+    /// given, is a bitset over the vocabulary (bit `id & 63` of word `id >> 6`) of the only tokens
+    /// that may be chosen (a constrained output's grammar); it applies before temperature, top-k,
+    /// top-p and min-p, so those see the allowed tokens' distribution. It must allow at least one.
+    public mutating func sample(_ raw: [Float], allowed: [UInt64]? = nil) -> Int32 {
         let p = parameters
         var logits = raw
         for (t, b) in p.logitBias { logits[Int(t)] += b }
+        if let allowed { Self.mask(&logits, allowed: allowed) }
         if p.repetitionPenalty != 1 {
             for t in seen {
                 let v = logits[Int(t)]
@@ -65,6 +69,20 @@ public struct Sampler: Sendable {
             if u < 0 { return t }
         }
         return candidates[candidates.count - 1]
+    }
+
+    /// Sets every logit outside `allowed` to -infinity (a word at a time: most words of a grammar's
+    /// mask are all-allowed or all-refused).
+    static func mask(_ logits: inout [Float], allowed: [UInt64]) {
+        logits.withUnsafeMutableBufferPointer { l in
+            let n = l.count
+            for w in 0..<((n + 63) / 64) {
+                let bits = w < allowed.count ? allowed[w] : 0
+                if bits == .max { continue }
+                let end = min(n, w * 64 + 64)
+                for i in (w * 64)..<end where bits & (1 << UInt64(i - w * 64)) == 0 { l[i] = -.infinity }
+            }
+        }
     }
 
     /// The first index whose running weight passes `u` (`u` in [0, total)); zero weights are

@@ -9,6 +9,8 @@ final class ChatRenderer: ResponseRenderer {
     let request: ChatRequest
     let envelope: ResponseEnvelope
     private var plainEvents = SplicedTokenEvents(key: "content")
+    /// Per choice, the answer split into content and tool calls as it streams (with tools only).
+    private var toolText: [Int: ToolCallText] = [:]
 
     init(server: APIServer, request: ChatRequest) {
         self.server = server
@@ -34,6 +36,7 @@ final class ChatRenderer: ResponseRenderer {
     }
 
     func tokenEvent(choice i: Int, token t: EmittedToken) -> [UInt8]? {
+        if request.callsTools { return toolTokenEvent(choice: i, token: t) }
         if request.topLogprobs == nil && !fields.concepts {
             guard !t.token.text.isEmpty else { return nil }
             return plainEvents.event(choice: i, text: t.token.text) {
@@ -50,20 +53,72 @@ final class ChatRenderer: ResponseRenderer {
         let extra: JSON? = fields.concepts ? .object([
             ("prompt_concepts", .int(stats.promptConcepts)), ("completion_concepts", .int(stats.completionConcepts)),
         ]) : nil
-        return chunk([deltaChoice(i, delta: text.isEmpty ? [] : [("content", .string(text))], logprobs: .null,
-                                  finish: reason.rawValue, extra: extra)])
+        guard request.callsTools else {
+            return chunk([deltaChoice(i, delta: text.isEmpty ? [] : [("content", .string(text))], logprobs: .null,
+                                      finish: reason.rawValue, extra: extra)])
+        }
+        var split = toolText[i] ?? ToolCallText()
+        let (content, calls) = split.feed(text)
+        let rest = content + split.finish()
+        toolText[i] = split
+        var delta: [(String, JSON)] = rest.isEmpty ? [] : [("content", .string(rest))]
+        if !calls.isEmpty { delta.append(("tool_calls", .array(calls.enumerated().map { toolCall($1, index: split.calls.count - calls.count + $0) }))) }
+        return chunk([deltaChoice(i, delta: delta, logprobs: .null, finish: finishReason(reason, calls: split.calls.count), extra: extra)])
+    }
+
+    /// A streamed token with tools: its content, or a call once the call's closing tag is read.
+    private func toolTokenEvent(choice i: Int, token t: EmittedToken) -> [UInt8]? {
+        var split = toolText[i] ?? ToolCallText()
+        let (content, calls) = split.feed(t.token.text)
+        toolText[i] = split
+        let perToken = request.topLogprobs != nil || fields.concepts
+        guard !content.isEmpty || !calls.isEmpty || perToken else { return nil }
+        var delta: [(String, JSON)] = [("content", .string(content))]
+        if !calls.isEmpty {
+            delta = content.isEmpty ? [] : delta
+            delta.append(("tool_calls", .array(calls.enumerated().map { toolCall($1, index: split.calls.count - calls.count + $0) })))
+        }
+        let lp: JSON = request.topLogprobs != nil ? .object([("content", .array(t.token.logprobs.map { [entry($0)] } ?? [])),
+                                                             ("refusal", .null)]) : .null
+        let extra: JSON? = fields.concepts ? .object([("concept_starts", .array([t.startedConcept.map(JSON.bool) ?? .null]))]) : nil
+        return sseEvent(chunk([deltaChoice(i, delta: delta, logprobs: lp, finish: nil, extra: extra)]))
+    }
+
+    /// A call as a message or stream delta lists it.
+    private func toolCall(_ call: ToolCall, index: Int?) -> JSON {
+        var f: [(String, JSON)] = []
+        if let index { f.append(("index", .int(index))) }
+        f += [("id", .string(call.id)), ("type", .string("function")),
+              ("function", .object([("name", .string(call.name)), ("arguments", .string(call.arguments))]))]
+        return .object(f)
+    }
+
+    /// `tool_calls` when the answer made calls and ended on its own; otherwise why it ended.
+    private func finishReason(_ reason: FinishReason, calls: Int) -> String {
+        calls > 0 && reason == .stop ? "tool_calls" : reason.rawValue
     }
 
     func usageEvent(_ usage: JSON) -> JSON { envelope.usageChunk(usage) }
 
     func response(_ choices: [GenerationJob.Choice], usage: JSON) -> JSON {
         let items: [JSON] = choices.enumerated().map { i, c in
+            var message: [(String, JSON)] = [("role", .string("assistant"))]
+            var finish = c.finish?.rawValue
+            if request.callsTools {
+                let (content, calls) = ToolCallText.split(c.text)
+                message.append(("content", content.map(JSON.string) ?? .null))
+                message.append(("refusal", .null))
+                if !calls.isEmpty { message.append(("tool_calls", .array(calls.map { toolCall($0, index: nil) }))) }
+                finish = c.finish.map { finishReason($0, calls: calls.count) }
+            } else {
+                message += [("content", .string(c.text)), ("refusal", .null)]
+            }
             var f: [(String, JSON)] = [
                 ("index", .int(i)),
-                ("message", .object([("role", .string("assistant")), ("content", .string(c.text)), ("refusal", .null)])),
+                ("message", .object(message)),
                 ("logprobs", request.topLogprobs != nil ? .object([("content", .array(c.logprobs.compactMap { $0.map(entry) })),
                                                                   ("refusal", .null)]) : .null),
-                ("finish_reason", c.finish.map { .string($0.rawValue) } ?? .null),
+                ("finish_reason", finish.map(JSON.string) ?? .null),
             ]
             if fields.concepts {
                 f.append(("dlcm", .object([

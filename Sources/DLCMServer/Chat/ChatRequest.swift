@@ -13,17 +13,18 @@ struct ChatRequest {
     var prompt = ""
     var promptTokens: [Int32] = []
     var fields: GenerationFields
+    /// `tools` and how they may be called (nil without tools).
+    var tools: ChatTools?
+    /// Whether answers are split into content and tool calls.
+    var callsTools: Bool { tools.map { $0.choice != .none } ?? false }
     /// Top entries per token when `logprobs` is true (0-20); nil without logprobs.
     var topLogprobs: Int?
 
     /// Fields OpenAI's API defines that this server does not implement: refused by name rather
     /// than ignored, so a client never reads an answer that silently skipped what it asked for.
     static let unsupported: [(key: String, reason: String)] = [
-        ("tools", "tool calls are not supported by this server"),
-        ("tool_choice", "tool calls are not supported by this server"),
-        ("parallel_tool_calls", "tool calls are not supported by this server"),
-        ("functions", "function calls are not supported by this server"),
-        ("function_call", "function calls are not supported by this server"),
+        ("functions", "the deprecated function-call fields are not supported; use 'tools' and 'tool_choice'"),
+        ("function_call", "the deprecated function-call fields are not supported; use 'tools' and 'tool_choice'"),
         ("audio", "audio output is not supported by this server"),
         ("prediction", "predicted outputs are not supported by this server"),
         ("web_search_options", "web search is not supported by this server"),
@@ -40,22 +41,28 @@ struct ChatRequest {
             if case .array(let items)? = body.value(key), items.isEmpty { continue }
             throw APIError.badRequest("'\(key)': \(reason)", param: key, code: "unsupported_parameter")
         }
-        if let format = try body.object("response_format") {
-            let type = try format.string("type")
-            guard type == "text" else {
-                throw APIError.badRequest("'response_format' of type '\(type ?? "null")' is not supported by this server; only 'text' is",
-                                          param: "response_format", code: "unsupported_parameter")
-            }
-        }
         if case .array(let modalities)? = body.value("modalities"), !modalities.allSatisfy({ $0 == .string("text") }) {
             throw APIError.badRequest("'modalities': this server only answers with text", param: "modalities", code: "unsupported_parameter")
         }
         messages = try Self.messages(body.value("messages"))
 
+        tools = try ChatTools(body)
         fields = try GenerationFields(body, server: server, prompts: 1)
+        if let tools, tools.choice != .none {
+            guard fields.format == .text else {
+                throw APIError.badRequest("a JSON 'response_format' together with 'tools' is not supported by this server; send one or the other, or tool_choice 'none'",
+                                          param: "response_format", code: "unsupported_parameter")
+            }
+            fields.generation.constraint = try tools.constraint(server.engine.bundle.outputConstraints)
+            if fields.generation.ignoreEOS {
+                throw APIError.badRequest("'ignore_eos' cannot be combined with 'tools': the answer ends where its calls do",
+                                          param: "ignore_eos", code: "invalid_parameter")
+            }
+        }
         let template = server.engine.bundle.chatFormat
         do {
-            prompt = try template.render(messages: messages)
+            // With tool_choice 'none' the model is not told of the tools at all.
+            prompt = try template.render(messages: messages, tools: tools.flatMap { $0.choice == .none ? nil : $0.tools })
         } catch {
             throw APIError.badRequest("the chat template could not render these messages: \(error)",
                                       param: "messages", code: "invalid_messages")

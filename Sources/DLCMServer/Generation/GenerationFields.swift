@@ -14,6 +14,8 @@ struct GenerationFields {
     var concepts = false
     /// DLCM extension: `"dlcm": {"timeout": seconds}` (bounded by the server's own).
     var timeout: Double?
+    /// `response_format`; a JSON format sets `generation.constraint`.
+    var format = ResponseFormat.text
 
     /// - Parameter prompts: how many prompts the request holds (n times it is bounded).
     init(_ body: RequestBody, server: APIServer, prompts: Int) throws {
@@ -64,6 +66,13 @@ struct GenerationFields {
             throw APIError.invalid("stop", "takes at most 16 strings of at most 256 characters")
         }
         generation.ignoreEOS = try body.bool("ignore_eos") ?? false
+
+        format = try ResponseFormat(body)
+        generation.constraint = try format.constraint(server.engine.bundle.outputConstraints)
+        if generation.constraint != nil && generation.ignoreEOS {
+            throw APIError.badRequest("'ignore_eos' cannot be combined with a JSON 'response_format': the output ends where the document does",
+                                      param: "ignore_eos", code: "invalid_parameter")
+        }
 
         stream = try body.bool("stream") ?? false
         if let options = try body.object("stream_options") {

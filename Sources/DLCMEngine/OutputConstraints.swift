@@ -1,0 +1,55 @@
+import Locking
+import StrictJSON
+import StructuredOutput
+import Tokenization
+
+/// The model's vocabulary as grammars see it (token bytes, built once) and the grammars compiled
+/// for requests, kept by what they were compiled from: a client that sends the same schema with
+/// every request compiles it once, and its requests share one cache of token masks.
+public final class OutputConstraints: Sendable {
+    public let vocabulary: TokenVocabulary
+    /// Compiled constraints, most recently used last; at most `capacity`.
+    private let compiled = Locked<[(key: String, constraint: TokenConstraint)]>([])
+    public let capacity: Int
+
+    /// - Parameters:
+    ///   - vocabularySize: the model's logits width (ids the tokenizer does not define get no bytes).
+    ///   - capacity: distinct grammars kept compiled (each holds its own mask cache).
+    public init(tokenizer: Tokenizer, vocabularySize: Int, endOfText: Int32, capacity: Int = 64) {
+        var bytes = [[UInt8]](repeating: [], count: vocabularySize)
+        var excluded = Set<Int32>()
+        for id in 0..<vocabularySize {
+            let t = Int32(id)
+            if id < tokenizer.vocabSize { bytes[id] = tokenizer.bytes(of: t) }
+            // Special tokens are control, not text; a token with no bytes would let a grammar
+            // stand still forever. Neither is ever allowed inside a constrained output.
+            if t != endOfText && (bytes[id].isEmpty || tokenizer.isSpecial(t)) { excluded.insert(t) }
+        }
+        vocabulary = TokenVocabulary(tokenBytes: bytes, endOfText: endOfText, excluded: excluded)
+        self.capacity = capacity
+    }
+
+    /// The constraint compiled from `key`'s grammar, compiling it with `make` the first time.
+    /// `key` must name the grammar exactly (the request's schema in canonical JSON text and the mode).
+    public func constraint(key: String, make: () throws(SchemaError) -> Grammar) throws(SchemaError) -> TokenConstraint {
+        if let hit = compiled.withLock({ list -> TokenConstraint? in
+            guard let i = list.firstIndex(where: { $0.key == key }) else { return nil }
+            let entry = list.remove(at: i)
+            list.append(entry)
+            return entry.constraint
+        }) {
+            return hit
+        }
+        // Compiled outside the lock: two requests racing on a new schema both compile it, and the
+        // second's copy replaces the first's.
+        let constraint = TokenConstraint(grammar: try make(), vocabulary: vocabulary)
+        compiled.withLock { list in
+            list.removeAll { $0.key == key }
+            list.append((key, constraint))
+            if list.count > capacity { list.removeFirst(list.count - capacity) }
+        }
+        return constraint
+    }
+
+    public var compiledCount: Int { compiled.withLock { $0.count } }
+}
