@@ -12,10 +12,16 @@ public final class OutputConstraints: Sendable {
     private let compiled = Locked<[(key: String, constraint: TokenConstraint)]>([])
     public let capacity: Int
 
+    /// Masks each compiled grammar may cache: the mask budget shared out, at least 64.
+    public let masksPerGrammar: Int
+
     /// - Parameters:
     ///   - vocabularySize: the model's logits width (ids the tokenizer does not define get no bytes).
     ///   - capacity: distinct grammars kept compiled (each holds its own mask cache).
-    public init(tokenizer: Tokenizer, vocabularySize: Int, endOfText: Int32, capacity: Int = 64) {
+    ///   - maskBudgetBytes: memory all grammars' mask caches may hold together when full (a mask
+    ///     is a bit per vocabulary entry: 1 KiB for 8k tokens, 6 KiB for 50k).
+    public init(tokenizer: Tokenizer, vocabularySize: Int, endOfText: Int32, capacity: Int = 64,
+                maskBudgetBytes: Int = 64 << 20) {
         var bytes = [[UInt8]](repeating: [], count: vocabularySize)
         var excluded = Set<Int32>()
         for id in 0..<vocabularySize {
@@ -27,6 +33,8 @@ public final class OutputConstraints: Sendable {
         }
         vocabulary = TokenVocabulary(tokenBytes: bytes, endOfText: endOfText, excluded: excluded)
         self.capacity = capacity
+        let maskBytes = (vocabularySize + 63) / 64 * 8
+        masksPerGrammar = max(64, maskBudgetBytes / max(1, capacity * maskBytes))
     }
 
     /// The constraint compiled from `key`'s grammar, compiling it with `make` the first time.
@@ -42,7 +50,7 @@ public final class OutputConstraints: Sendable {
         }
         // Compiled outside the lock: two requests racing on a new schema both compile it, and the
         // second's copy replaces the first's.
-        let constraint = TokenConstraint(grammar: try make(), vocabulary: vocabulary)
+        let constraint = TokenConstraint(grammar: try make(), vocabulary: vocabulary, cacheCapacity: masksPerGrammar)
         compiled.withLock { list in
             list.removeAll { $0.key == key }
             list.append((key, constraint))

@@ -76,12 +76,14 @@ public final class Grammar: Sendable {
     /// properties after the declared ones, whose names differ from every declared name), `items`,
     /// `prefixItems`, `minItems`, `maxItems`, `enum`, `const`, `anyOf`, `oneOf` (as anyOf: a
     /// document matching two branches is not excluded), `allOf` with one subschema, `minLength`,
-    /// `maxLength`, `minimum`/`maximum`/`exclusiveMinimum`/`exclusiveMaximum` for integers (not for
-    /// numbers), `format` "date", "time", "date-time" (RFC 3339) and "uuid", `$defs`/`definitions`
+    /// `maxLength`, `minimum`/`maximum`/`exclusiveMinimum`/`exclusiveMaximum` (integers: exact
+    /// digit ranges; numbers: written without an exponent and compared with the bounds digit by
+    /// digit), `format` "date", "time", "date-time" (RFC 3339) and "uuid", `$defs`/`definitions`
     /// with `$ref` to any local pointer ("#", "#/$defs/Name", ...; recursion included).
     /// Ignored annotations: title, description, default, examples, $schema, $id, $comment, strict,
-    /// deprecated, readOnly, writeOnly, discriminator. Anything else (pattern, other formats,
-    /// number bounds, multipleOf, uniqueItems, patternProperties, not, if/then/else, ...) throws
+    /// deprecated, readOnly, writeOnly, discriminator (OpenAPI's, beside a oneOf: changes nothing
+    /// that is validated). Anything else (pattern, other formats, multipleOf, uniqueItems,
+    /// patternProperties, propertyNames, min/maxProperties, not, if/then/else, ...) throws
     /// `unsupportedKeyword`. `$ref`, `anyOf`, `oneOf` and `allOf` take only annotations beside
     /// them; `enum`/`const` take `type` and the length and bound keywords beside them.
     ///
@@ -125,7 +127,7 @@ final class FrozenBuffer<T: BitwiseCopyable>: @unchecked Sendable {
     init(_ values: [T]) {
         count = values.count
         base = .allocate(capacity: Swift.max(values.count, 1))
-        values.withUnsafeBufferPointer { base.initialize(from: $0.baseAddress!, count: values.count) }
+        values.withUnsafeBufferPointer { if let b = $0.baseAddress { base.initialize(from: b, count: values.count) } }
     }
 
     deinit { base.deallocate() }

@@ -16,7 +16,9 @@ import StrictJSON
 /// - Numbers: `-? (0 | [1-9][0-9]{0,18}) (. [0-9]{1,19})? ([eE] (-[0-9]{1,3} | +?[0-9]{1,2}))?`:
 ///   at most 19 digits before and after the point and a two-digit positive exponent, so every
 ///   number is finite as a Double (`1e999` is valid JSON but not accepted).
-/// - Integers: `-? (0 | [1-9][0-9]{0,18})`.
+/// - Integers: `-? (0 | [1-9][0-9]{0,18})`. With bounds, exactly the integers in range, without "-0".
+/// - Numbers with bounds: `-? (0 | [1-9][0-9]{0,18}) (. [0-9]{1,19})?` (no exponent, no "-0"),
+///   compared with the bounds as decimal text.
 /// - Free object keys (json_object, any value): repeated keys can't be excluded by a grammar, so a
 ///   generated document may repeat a key; keys beside declared properties (additionalProperties)
 ///   never equal a declared name.
@@ -384,7 +386,7 @@ extension GrammarBuilder {
     }
 
     /// Natural numbers in a...b (nil: up to 19 digits).
-    private mutating func naturalRange(_ a: UInt64, _ b: UInt64?) throws(SchemaError) -> [[Element]] {
+    mutating func naturalRange(_ a: UInt64, _ b: UInt64?) throws(SchemaError) -> [[Element]] {
         let maxDigits = GrammarBuilder.maxIntegerDigits
         let la = String(a).count
         let lb = b.map { String($0).count } ?? maxDigits
@@ -462,6 +464,149 @@ extension GrammarBuilder {
         default: return nil
         }
         memo["format " + name] = r
+        return r
+    }
+}
+
+// MARK: - Number ranges
+
+/// A decimal number as digits: `int`.`frac`, frac without trailing zeros.
+struct DecimalDigits: Equatable {
+    var negative: Bool
+    var int: UInt64
+    var frac: [UInt8]
+
+    /// From a JSON number; nil when its integer part has more than 19 digits (beyond what the
+    /// number grammar writes). `huge` tells that case apart.
+    static func from(_ v: JSON) -> (digits: DecimalDigits?, huge: Bool)? {
+        switch v {
+        case .int(let i): return (DecimalDigits(negative: i < 0, int: UInt64(i.magnitude), frac: []), false)
+        case .double(let d) where d.isFinite:
+            // Swift's shortest round-trip spelling, exponent expanded.
+            var text = "\(d.magnitude)"
+            var exponent = 0
+            if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+                exponent = Int(text[text.index(after: e)...])!
+                text = String(text[..<e])
+            }
+            var digits = Array(text.utf8.filter { $0 != UInt8(ascii: ".") }.map { $0 - UInt8(ascii: "0") })
+            var point = text.firstIndex(of: ".").map { text.distance(from: text.startIndex, to: $0) } ?? text.count
+            point += exponent
+            if point < 0 { digits = [UInt8](repeating: 0, count: -point) + digits; point = 0 }
+            if point > digits.count { digits += [UInt8](repeating: 0, count: point - digits.count) }
+            let intDigits = digits[..<point].drop(while: { $0 == 0 })
+            guard intDigits.count <= GrammarBuilder.maxIntegerDigits else { return (nil, true) }
+            var frac = Array(digits[point...])
+            while frac.last == 0 { frac.removeLast() }
+            let int = intDigits.reduce(UInt64(0)) { $0 * 10 + UInt64($1) }
+            return (DecimalDigits(negative: d < 0 && (int != 0 || !frac.isEmpty), int: int, frac: frac), false)
+        default: return nil
+        }
+    }
+
+    var isZero: Bool { int == 0 && frac.isEmpty }
+}
+
+extension GrammarBuilder {
+    struct NumberBound {
+        var value: DecimalDigits
+        var exclusive: Bool
+    }
+
+    /// Numbers within the bounds, written without an exponent (`-? int (. digits)?`, at most 19
+    /// digits either side of the point, no "-0"). Bounds compare with the decimal text exactly.
+    mutating func numberRange(lower: NumberBound?, upper: NumberBound?) throws(SchemaError) -> Int {
+        var alternatives: [[Element]] = []
+        let zero = DecimalDigits(negative: false, int: 0, frac: [])
+        // x >= 0.
+        if upper.map({ !$0.value.negative }) ?? true {
+            let low = lower.flatMap { $0.value.negative ? nil : $0 } ?? NumberBound(value: zero, exclusive: false)
+            alternatives += try magnitudes(low, upper)
+        }
+        // x < 0: -m with m within the mirrored bounds.
+        if lower.map({ $0.value.negative }) ?? true {
+            var low = NumberBound(value: zero, exclusive: true)
+            if let upper, upper.value.negative { low = upper }
+            var high = lower
+            low.value.negative = false
+            high?.value.negative = false
+            for a in try magnitudes(low, high) { alternatives.append(GrammarBuilder.literal("-") + a) }
+        }
+        return try rule("number range", alternatives)
+    }
+
+    /// Unsigned numbers m with low <= m <= high (bounds exclusive where marked; high nil: any).
+    private mutating func magnitudes(_ low: NumberBound, _ high: NumberBound?) throws(SchemaError) -> [[Element]] {
+        let intLow = low.value.int
+        func literal(_ v: UInt64) -> [Element] { GrammarBuilder.literal(String(v)) }
+        var out: [[Element]] = []
+        let anyFraction = try fraction(low: nil, high: nil)
+        if let high {
+            let intHigh = high.value.int
+            if intLow == intHigh {
+                out.append(literal(intLow) + [.rule(try fraction(low: low, high: high))])
+            } else if intLow < intHigh {
+                out.append(literal(intLow) + [.rule(try fraction(low: low, high: nil))])
+                if intLow + 1 < intHigh {
+                    for s in try naturalRange(intLow + 1, intHigh - 1) { out.append(s + [.rule(anyFraction)]) }
+                }
+                out.append(literal(intHigh) + [.rule(try fraction(low: nil, high: high))])
+            }
+        } else {
+            out.append(literal(intLow) + [.rule(try fraction(low: low, high: nil))])
+            if intLow < 9_999_999_999_999_999_999 {
+                for s in try naturalRange(intLow + 1, nil) { out.append(s + [.rule(anyFraction)]) }
+            }
+        }
+        return out
+    }
+
+    /// The optional fraction (nothing, or "." and 1 to 19 digits) of a number whose integer part
+    /// equals that of `low` / `high` (nil: not bound on that side): a digit-by-digit comparison,
+    /// a rule per (digits read, still equal to low's digits, still equal to high's digits).
+    private mutating func fraction(low: NumberBound?, high: NumberBound?) throws(SchemaError) -> Int {
+        let key = "frac \(low.map { "\($0.value.frac)\($0.exclusive)" } ?? "-") \(high.map { "\($0.value.frac)\($0.exclusive)" } ?? "-")"
+        if let r = memo[key] { return r }
+        let lf = low?.value.frac ?? [], hf = high?.value.frac ?? []
+        let maxDigits = GrammarBuilder.maxIntegerDigits
+        func canEnd(_ i: Int, _ tl: Bool, _ th: Bool) -> Bool {
+            // Still equal to a bound: equal to it if its digits are used up, below it otherwise.
+            if tl && lf.count <= i && low!.exclusive { return false }
+            if tl && lf.count > i { return false }
+            if th && hf.count <= i && high!.exclusive { return false }
+            return true
+        }
+        var states: [String: Int] = [:]
+        func state(_ i: Int, _ tl: Bool, _ th: Bool) throws(SchemaError) -> Int {
+            let k = "\(i) \(tl) \(th)"
+            if let r = states[k] { return r }
+            if !tl && !th { return try digits(maxDigits - i) }
+            var alternatives: [[Element]] = []
+            if i >= 1 && canEnd(i, tl, th) { alternatives.append([]) }
+            if i < maxDigits {
+                let lo = tl && i < lf.count ? lf[i] : 0
+                let hi: UInt8 = th ? (i < hf.count ? hf[i] : 0) : 9
+                var groups: [(Bool, Bool, ByteSet)] = []
+                for x in UInt8(0)...9 where (!tl || x >= lo) && (!th || x <= hi) {
+                    let next = (tl && x == lo, th && x == hi)
+                    if let g = groups.firstIndex(where: { $0.0 == next.0 && $0.1 == next.1 }) {
+                        groups[g].2.insert(UInt8(ascii: "0") + x)
+                    } else {
+                        groups.append((next.0, next.1, ByteSet(UInt8(ascii: "0") + x)))
+                    }
+                }
+                for (ntl, nth, set) in groups { alternatives.append([.bytes(set), .rule(try state(i + 1, ntl, nth))]) }
+            }
+            let r = try rule("fraction digits", alternatives)
+            states[k] = r
+            return r
+        }
+        var alternatives: [[Element]] = []
+        if canEnd(0, low != nil, high != nil) { alternatives.append([]) }
+        let first = try state(0, low != nil, high != nil)
+        alternatives.append(GrammarBuilder.literal(".") + [.rule(first)])
+        let r = try rule("fraction", alternatives)
+        memo[key] = r
         return r
     }
 }

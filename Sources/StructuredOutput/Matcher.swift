@@ -25,9 +25,11 @@ struct Tables: @unchecked Sendable {
 /// byte consumed) as (top position, index of the frame below) pairs. A top of -1 is the finished
 /// stack (the document is complete). Frames are never freed during one operation.
 struct Scratch: ~Copyable {
-    /// Stacks deeper than this die (a document nested ~500 deep cannot continue deeper).
+    /// A stack may not grow deeper than this: the byte that would push past it is refused (JSON
+    /// nests ~500 deep at most, below JSONParser's 512).
     static let maxFrames: Int32 = 500
-    /// A state of more stacks than this dies (`overflow`); JSON Schema grammars stay far below.
+    /// A level of more stacks than this is refused (`overflow`): the bytes leading there are not
+    /// allowed. The JSON Schema and tool grammars keep a handful of stacks per state.
     static let maxStacks = 4096
 
     let t: Tables

@@ -101,11 +101,7 @@ struct SchemaCompiler {
             case "boolean": r = try builder.boolean()
             case "integer" where !types.contains("number"): r = try integer(k, path: path)
             case "integer": continue
-            case "number":
-                if let bound = k.pairs.first(where: { SchemaCompiler.numberKeywords.contains($0.0) }) {
-                    throw unsupported(path, bound.0)
-                }
-                r = try builder.number()
+            case "number": r = try number(k, path: path)
             case "string": r = try string(k, path: path)
             case "array": r = try array(k, path: path)
             default: r = try object(k, path: path)
@@ -229,6 +225,56 @@ struct SchemaCompiler {
         }
         if let l = lo, let h = hi, l > h { return nil }
         return (lo, hi)
+    }
+
+    /// Numbers; with bounds, written without an exponent and compared digit by digit.
+    private mutating func number(_ k: Keywords, path: String) throws(SchemaError) -> Int {
+        var lower: GrammarBuilder.NumberBound? = nil, upper: GrammarBuilder.NumberBound? = nil
+        var bounded = false
+        for (key, isLower, exclusive) in [("minimum", true, false), ("exclusiveMinimum", true, true),
+                                          ("maximum", false, false), ("exclusiveMaximum", false, true)] {
+            guard let v = k[key] else { continue }
+            bounded = true
+            guard let (digits, huge) = DecimalDigits.from(v) else { throw invalid(path, "\(key) must be a number") }
+            guard let digits else {
+                // Beyond 19 integer digits: no written number reaches it (a huge lower bound, a huge
+                // negative upper one), or it bounds nothing.
+                let negative = (v.doubleValue ?? 0) < 0
+                if huge && isLower != negative { return try builder.rule("number (no value fits)", []) }
+                continue
+            }
+            let bound = GrammarBuilder.NumberBound(value: digits, exclusive: exclusive)
+            if isLower {
+                if lower.map({ SchemaCompiler.compare(bound, $0, lower: true) > 0 }) ?? true { lower = bound }
+            } else {
+                if upper.map({ SchemaCompiler.compare(bound, $0, lower: false) < 0 }) ?? true { upper = bound }
+            }
+        }
+        if !bounded { return try builder.number() }
+        return try builder.numberRange(lower: lower, upper: upper)
+    }
+
+    /// Orders bounds by value, an exclusive one past an inclusive one of the same value (inwards).
+    static func compare(_ a: GrammarBuilder.NumberBound, _ b: GrammarBuilder.NumberBound, lower: Bool) -> Int {
+        func sign(_ d: DecimalDigits) -> Int { d.isZero ? 0 : (d.negative ? -1 : 1) }
+        var c = 0
+        if sign(a.value) != sign(b.value) {
+            c = sign(a.value) < sign(b.value) ? -1 : 1
+        } else {
+            var m = 0
+            if a.value.int != b.value.int {
+                m = a.value.int < b.value.int ? -1 : 1
+            } else {
+                let n = max(a.value.frac.count, b.value.frac.count)
+                let x = a.value.frac + [UInt8](repeating: 0, count: n - a.value.frac.count)
+                let y = b.value.frac + [UInt8](repeating: 0, count: n - b.value.frac.count)
+                m = x == y ? 0 : (x.lexicographicallyPrecedes(y) ? -1 : 1)
+            }
+            c = sign(a.value) < 0 ? -m : m
+        }
+        if c != 0 || a.exclusive == b.exclusive { return c }
+        // Same value: the exclusive bound is the tighter one.
+        return (a.exclusive == lower) ? 1 : -1
     }
 
     private mutating func integer(_ k: Keywords, path: String) throws(SchemaError) -> Int {
@@ -497,6 +543,16 @@ struct SchemaCompiler {
         case let (.object(x), .object(y)):
             return x.count == y.count && x.allSatisfy { pair in y.contains { $0.0 == pair.0 && equal($0.1, pair.1) } }
         default: return a == b
+        }
+    }
+}
+
+extension JSON {
+    var doubleValue: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
         }
     }
 }

@@ -3,26 +3,38 @@ import Synchronization
 /// A set of allowed token ids as a bitset, words[id >> 6] bit (id & 63).
 public struct TokenMask: Sendable, Equatable {
     public let words: [UInt64]
+    /// The number of allowed tokens.
+    public let count: Int
 
-    init(words: [UInt64]) { self.words = words }
+    init(words: [UInt64]) {
+        self.words = words
+        count = words.reduce(0) { $0 + $1.nonzeroBitCount }
+    }
 
     public func contains(_ id: Int32) -> Bool {
         guard id >= 0, Int(id >> 6) < words.count else { return false }
         return words[Int(id >> 6)] >> UInt64(id & 63) & 1 != 0
     }
-
-    /// The number of allowed tokens.
-    public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 }
 
 /// The matcher's position: a value; Hashable so masks are cached per state.
 ///
 /// A canonical set of stacks (sorted, deduplicated), each a list of grammar positions, bottom
-/// first; equal positions in the text give equal states. An empty set is the dead state: nothing
-/// can follow, not even end-of-text (a stack too deep, a state of too many stacks, or a state
-/// reached by bytes the grammar does not allow are never produced by `advance`, which refuses them).
+/// first, so that the same position in the grammar reached by different texts is the same state
+/// (inside an unbounded string every character leads back to one state). An empty set would be
+/// the dead state (`isDead`: no token, not even end-of-text); `advance` never produces it, since
+/// it refuses bytes the grammar does not allow.
+///
+/// Run-time limits (`Scratch.maxFrames`, `Scratch.maxStacks`): a stack deeper than 500 frames,
+/// or a state of more than 4096 stacks, counts as not allowed: masks leave out the tokens that
+/// lead there and `advance` refuses them. A state all of whose continuations hit a limit allows
+/// nothing, not end-of-text either (a dead end: JSON nested ~500 deep); the JSON Schema and tool
+/// grammars keep a handful of stacks per state (alternatives share their prefixes by construction).
 public struct ConstraintState: Hashable, Sendable {
     let stacks: [Int32]
+    /// The grammar the positions are of: a state handed to another grammar's constraint traps
+    /// rather than read other tables.
+    let grammar: ObjectIdentifier
     private let hashCode: Int
     /// The text so far is a complete document.
     public let canEnd: Bool
@@ -34,8 +46,9 @@ public struct ConstraintState: Hashable, Sendable {
     /// No token and not end-of-text can follow.
     public var isDead: Bool { stacks.isEmpty }
 
-    init(stacks: [Int32], tables: Tables) {
+    init(stacks: [Int32], tables: Tables, grammar: ObjectIdentifier) {
         self.stacks = stacks
+        self.grammar = grammar
         var hasher = Hasher()
         hasher.combine(stacks)
         hashCode = hasher.finalize()
@@ -61,7 +74,7 @@ public struct ConstraintState: Hashable, Sendable {
     }
 
     public static func == (a: ConstraintState, b: ConstraintState) -> Bool {
-        a.hashCode == b.hashCode && a.stacks == b.stacks
+        a.hashCode == b.hashCode && a.grammar == b.grammar && a.stacks == b.stacks
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(hashCode) }
@@ -78,22 +91,25 @@ public final class TokenConstraint: Sendable {
     public let grammar: Grammar
     public let vocabulary: TokenVocabulary
     private let tables: Tables
+    private let grammarID: ObjectIdentifier
     private let cache: Mutex<MaskCache>
 
     public init(grammar: Grammar, vocabulary: TokenVocabulary, cacheCapacity: Int = 4096) {
         self.grammar = grammar
         self.vocabulary = vocabulary
         tables = Tables(grammar.tables)
+        grammarID = ObjectIdentifier(grammar.tables)
         cache = Mutex(MaskCache(capacity: max(0, cacheCapacity)))
     }
 
     public func start() -> ConstraintState {
-        ConstraintState(stacks: [1, 0], tables: tables)
+        ConstraintState(stacks: [1, 0], tables: tables, grammar: grammarID)
     }
 
     /// Tokens whose bytes can all be consumed from `state` (end-of-text included only when
     /// state.canEnd; no token when mustEnd other than end-of-text). Cached per state.
     public func allowed(_ state: ConstraintState) -> TokenMask {
+        precondition(state.grammar == grammarID, "a state of another grammar")
         if let mask = cache.withLock({ $0.lookup(state) }) { return mask }
         let mask = walk(state, closing: false)
         cache.withLock { $0.insert(state, mask) }
@@ -105,7 +121,8 @@ public final class TokenConstraint: Sendable {
     /// document still closes in time). End-of-text when canEnd (and then nothing else). Never
     /// empty unless the state is dead or the vocabulary lacks the single bytes of the completion.
     public func closing(_ state: ConstraintState) -> TokenMask {
-        walk(state, closing: true)
+        precondition(state.grammar == grammarID, "a state of another grammar")
+        return walk(state, closing: true)
     }
 
     /// Consumes a token's bytes; returns false (state unchanged) if not allowed. End-of-text:
@@ -119,6 +136,7 @@ public final class TokenConstraint: Sendable {
     /// Consumes raw bytes (used by tests and by the server's parsing of what was generated);
     /// returns false (state unchanged) if the grammar does not allow them.
     public func advance(_ state: inout ConstraintState, bytes: some Sequence<UInt8>) -> Bool {
+        precondition(state.grammar == grammarID, "a state of another grammar")
         if state.isDead { return false }
         var iterator = bytes.makeIterator()
         guard let first = iterator.next() else { return true }
@@ -134,7 +152,7 @@ public final class TokenConstraint: Sendable {
             if s.count == end || s.overflow { return false }
             s.compact(from: end)
         }
-        state = ConstraintState(stacks: s.canonical(from: 0), tables: tables)
+        state = ConstraintState(stacks: s.canonical(from: 0), tables: tables, grammar: grammarID)
         return true
     }
 

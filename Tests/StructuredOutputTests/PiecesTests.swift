@@ -89,6 +89,59 @@ import Testing
         #expect(!["-1", "3"].contains { Support.accepts(exclusive, $0) })
     }
 
+    /// Bounds with up to 3 decimals against every number of the grid -30.000 ... 30.000 in steps
+    /// of 0.125 (and 0.1, 0.2, ...), written with 0 to 4 decimals.
+    @Test(arguments: [
+        ("0", false, "1", false), ("0", true, "1", true), ("-2.5", false, "2.5", true), ("0.125", false, nil, false),
+        (nil, false, "-0.5", false), ("-10", true, "-9.9", false), ("1.1", false, "1.25", false), (nil, false, "0", true),
+        ("-3", false, nil, false), ("0.29", true, "0.3", false), ("0.3", false, "0.3", false), ("-0.05", false, "0.05", false),
+    ] as [(String?, Bool, String?, Bool)])
+    func numberRangesAreExact(_ low: String?, _ lowExclusive: Bool, _ high: String?, _ highExclusive: Bool) throws {
+        var keys: [String] = []
+        if let low { keys.append("\"\(lowExclusive ? "exclusiveMinimum" : "minimum")\":\(low)") }
+        if let high { keys.append("\"\(highExclusive ? "exclusiveMaximum" : "maximum")\":\(high)") }
+        let g = try Support.grammar("{\"type\":\"number\",\(keys.joined(separator: ","))}")
+        // Values in ten-thousandths, exactly.
+        func scaled(_ text: String) -> Int {
+            let negative = text.hasPrefix("-")
+            let parts = text.drop(while: { $0 == "-" }).split(separator: ".", omittingEmptySubsequences: false)
+            let frac = parts.count > 1 ? String(parts[1]) : ""
+            let v = Int(parts[0])! * 10_000 + Int((frac + "0000").prefix(4))!
+            return negative ? -v : v
+        }
+        let lo = low.map(scaled), hi = high.map(scaled)
+        var values = Set(stride(from: -240, through: 240, by: 1).map { $0 * 1250 })
+        values.formUnion(stride(from: -300, through: 300, by: 1).map { $0 * 1000 })
+        for v in values {
+            let inside = (lo.map { lowExclusive ? v > $0 : v >= $0 } ?? true) && (hi.map { highExclusive ? v < $0 : v <= $0 } ?? true)
+            let int = abs(v) / 10_000, frac = abs(v) % 10_000
+            var spellings: [String] = []
+            let sign = v < 0 ? "-" : ""
+            if frac == 0 { spellings += ["\(sign)\(int)", "\(sign)\(int).0", "\(sign)\(int).00"] }
+            let digits = String(String(frac + 10_000).dropFirst())
+            var trimmed = digits
+            while trimmed.hasSuffix("0") { trimmed.removeLast() }
+            if !trimmed.isEmpty { spellings += ["\(sign)\(int).\(trimmed)", "\(sign)\(int).\(digits)"] }
+            for text in spellings {
+                #expect(Support.accepts(g, text) == inside, "\(text) in \(String(describing: low))...\(String(describing: high))")
+            }
+        }
+        // No exponent, no "-0" (zero is written "0"), no leading zeros.
+        for text in ["-0", "-0.0", "1e0", "01", ".5", "+1"] { #expect(!Support.accepts(g, text), "\(text)") }
+    }
+
+    @Test func numberRangeBoundsFromDoubles() throws {
+        let g = try Support.grammar(#"{"type":["number","null"],"minimum":1e-05,"exclusiveMaximum":1.5e3}"#)
+        for ok in ["0.00001", "0.0000100", "1", "1499.999999", "null"] { #expect(Support.accepts(g, ok), "\(ok)") }
+        for bad in ["0.000009999", "0", "1500", "1500.0", "1e3"] { #expect(!Support.accepts(g, bad), "\(bad)") }
+        // Huge bounds: beyond the 19 digits numbers are written with.
+        let huge = try Support.grammar(#"{"type":"number","maximum":1e300,"minimum":-1e300}"#)
+        #expect(Support.accepts(huge, "-1234567890123456789.5") && Support.accepts(huge, "0.5"))
+        #expect(throws: SchemaError.invalid(path: "#", reason: "no finite document satisfies it")) {
+            try Support.grammar(#"{"type":"number","minimum":1e300}"#)
+        }
+    }
+
     @Test func formats() throws {
         let date = try Support.grammar(#"{"type":"string","format":"date"}"#)
         #expect(Support.accepts(date, #""2024-02-29""#))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 
 import torch
@@ -121,7 +122,8 @@ def ablations_section(rd: dict, others: list[dict]) -> str:
         noise = ("\nSeed noise ({n} runs of the same recipe at the same budget): learned loss {lo:.3f}-{hi:.3f}; "
                  "penalty of each ablation (min-max): {g}.\n").format(
             n=len(learned), lo=min(learned), hi=max(learned),
-            g=", ".join(f"{k} {min(v):+.3f} to {max(v):+.3f}" for k, v in sorted(gaps.items())))
+            g=", ".join(f"{k} {min(v):+.3f} to {max(v):+.3f} (mean {statistics.mean(v):+.3f}, sd {statistics.stdev(v):.3f})"
+                        if len(v) > 1 else f"{k} {v[0]:+.3f}" for k, v in sorted(gaps.items())))
     b = ab["backbone"]
     return f"""
 ### Do the concepts matter? (`ablate.py`, same windows, boundaries forced; everything else as at inference)

@@ -25,6 +25,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 HERE = Path(__file__).resolve().parent
+PER_LABEL = 60  # documents of each label per schema (fewer where the schema admits fewer)
 rng = random.Random(20240601)
 
 CHARS = list("abcdefghijklmnopqrstuvwxyzABCXYZ0123456789 _-.,:;!?/") + [
@@ -255,6 +256,16 @@ def _():
             "required": ["x", "y", "z"], "additionalProperties": False}
 
 
+@schema("bounded_numbers")
+def _():
+    return {"type": "object", "properties": {
+        "probability": {"type": "number", "minimum": 0, "maximum": 1},
+        "temperature": {"type": "number", "exclusiveMinimum": -273.15, "maximum": 1000.5},
+        "ratio": {"type": ["number", "null"], "exclusiveMinimum": 0, "exclusiveMaximum": 0.5},
+        "offset": {"type": "number", "maximum": -0.25}},
+        "required": ["probability", "temperature", "ratio", "offset"], "additionalProperties": False}
+
+
 @schema("openai_strict_array_of_objects")
 def _():
     return {"type": "object", "properties": {
@@ -320,7 +331,20 @@ def _():
 
 # Documents outside what the grammar generates although jsonschema accepts them, by schema: the
 # grammar infers the type of an untyped schema from its keywords (JSON Schema would accept any type).
+def floats(v):
+    if isinstance(v, float):
+        yield v
+    elif isinstance(v, list):
+        for x in v:
+            yield from floats(x)
+    elif isinstance(v, dict):
+        for x in v.values():
+            yield from floats(x)
+
+
 OUT_OF_STYLE = {
+    # Bounded numbers are written without an exponent.
+    "bounded_numbers": lambda d: any("e" in repr(f) for f in floats(d)),
     "untyped_keywords": lambda d: isinstance(d, dict) and (
         ("obj" in d and not isinstance(d["obj"], dict)) or ("text" in d and not isinstance(d["text"], str))),
 }
@@ -354,7 +378,8 @@ def rand_int(lo=None, hi=None):
 
 
 def rand_float():
-    return rng.choice([0.5, -2.25, 3.14159, 1e-07, 123456.789, -0.001, 2.5e+20, 1.0e-5, 99.99, rng.uniform(-100, 100)])
+    return rng.choice([0.5, -2.25, 3.14159, 1e-07, 123456.789, -0.001, 2.5e+20, 1.0e-5, 99.99, rng.uniform(-100, 100),
+                       0.25, -0.25, -273.15, -273.14999, 1000.5, 1000.50001, 0.49999, 0.1, 1e-3])
 
 
 def int_bounds(s):
@@ -406,6 +431,10 @@ def gen(root, s, depth=0):
     if types == "integer":
         return rand_int(*int_bounds(s))
     if types == "number":
+        if any(k in s for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")):
+            lo = s.get("minimum", s.get("exclusiveMinimum", -1000))
+            hi = s.get("maximum", s.get("exclusiveMaximum", 1000))
+            return rng.choice([lo, hi, round(rng.uniform(lo, hi), rng.choice([0, 1, 3, 6])), rand_float()])
         return rng.choice([rand_float(), rand_int()])
     if types == "string":
         return rand_string(s.get("minLength", 0), s.get("maxLength"))
@@ -576,7 +605,7 @@ def main():
         seen = set()
         valid_count = invalid_count = 0
         attempts = 0
-        while (valid_count < 30 or invalid_count < 30) and attempts < 2000:
+        while (valid_count < PER_LABEL or invalid_count < PER_LABEL) and attempts < 4000:
             attempts += 1
             doc = gen(s, s)
             if rng.random() < 0.55:
@@ -588,7 +617,7 @@ def main():
             if name in OUT_OF_STYLE and OUT_OF_STYLE[name](doc):
                 continue
             valid = validator.is_valid(doc)
-            if (valid and valid_count >= 30) or (not valid and invalid_count >= 30):
+            if (valid and valid_count >= PER_LABEL) or (not valid and invalid_count >= PER_LABEL):
                 continue
             text = serialise(doc)
             if text in seen:
