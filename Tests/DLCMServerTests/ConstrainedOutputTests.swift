@@ -119,6 +119,27 @@ import Testing
         }
     }
 
+    /// `auto`: free text, or calls; never a broken call, and `tool_calls` exactly when there are calls.
+    @Test func autoToolChoiceAnswersInTextOrInValidCalls() throws {
+        let s = try TestServer()
+        // Biased towards the opening tag's first byte, so that some answers do call.
+        let lt = try #require(sharedBundle.tokenizer.id(forToken: "<"))
+        for seed in 0..<8 {
+            let r = try s.post("/v1/chat/completions", #"{"messages":\#(Self.user),"tools":[\#(Self.weather),\#(Self.time)],"max_tokens":60,"seed":\#(seed),"logit_bias":{"\#(lt)":\#(seed % 2 == 0 ? 6 : 0)}}"#)
+            #expect(r.status == 200, "\(r.text)")
+            let c = try #require((r.json["choices"] as? [[String: Any]])?.first)
+            let message = try #require(c["message"] as? [String: Any])
+            if let calls = message["tool_calls"] as? [[String: Any]] {
+                #expect(!calls.isEmpty && calls.allSatisfy(Self.checkCall), "\(r.text)")
+                #expect(c["finish_reason"] as? String == "tool_calls")
+            } else {
+                let content = try #require(message["content"] as? String)
+                #expect(!content.contains("<tool_call>"), "\(content)")
+                #expect(c["finish_reason"] as? String != "tool_calls")
+            }
+        }
+    }
+
     @Test func streamedToolCallsMatchTheWholeAnswer() throws {
         let s = try TestServer()
         let body = #""messages":\#(Self.user),"tools":[\#(Self.weather),\#(Self.time)],"tool_choice":"required","parallel_tool_calls":false,"max_tokens":60,"seed":21"#

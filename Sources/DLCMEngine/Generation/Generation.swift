@@ -84,8 +84,11 @@ public struct Generation: Sendable {
         var text = stopMatcher.feed(detokenizer.append(token))
         if stopMatcher.matched != nil {
             finish = .stop
-        } else if generated.count >= parameters.maxTokens || contextLeft <= 0 {
-            finish = .length
+        } else if generated.count >= parameters.maxTokens || contextLeft <= 0 || constraintState?.mustEnd == true {
+            // A constrained document that is complete and admits nothing more has ended by itself:
+            // it stops here rather than spend a pass of the model on the only token left, the end
+            // of text.
+            finish = constraintState?.mustEnd == true ? .stop : .length
             text += stopMatcher.feed(detokenizer.finish())
             text += stopMatcher.flush()
             if stopMatcher.matched != nil { finish = .stop }
@@ -103,7 +106,9 @@ public struct Generation: Sendable {
     /// rather than cut off.
     private mutating func constrainedToken(_ constraint: TokenConstraint, logits: [Float], budget: Int) -> Int32 {
         let state = constraintState ?? constraint.start()
-        let closing = budget <= state.remainingBytes + 1
+        // A state that could end here needs no closing: free text (tool_choice auto) or a finished
+        // number may simply run to the limit.
+        let closing = state.remainingBytes > 0 && budget <= state.remainingBytes + 1
         let mask = closing ? constraint.closing(state) : constraint.allowed(state)
         // A dead state (no token fits) cannot arise from a grammar the compiler accepted; should it,
         // the end-of-text token ends the output rather than sampling from nothing.
@@ -114,7 +119,7 @@ public struct Generation: Sendable {
             let token = sampler.sample(logits, allowed: words)
             var next = state
             _ = constraint.advance(&next, token: token)
-            if closing || token == constraint.vocabulary.endOfText || next.remainingBytes + 1 <= budget - 1 {
+            if closing || token == constraint.vocabulary.endOfText || next.canEnd || next.remainingBytes + 1 <= budget - 1 {
                 constraintState = next
                 return token
             }
