@@ -80,7 +80,7 @@ let package = Package(
         // Compiles API users' schemas: optimised, never -Ounchecked.
         .target(name: "StructuredOutput", dependencies: ["StrictJSON"], swiftSettings: checkedCodeSettings),
         // Token-mask cost per generated token: `swift run -c release constraint-bench <tokenizer.json>...`.
-        .executableTarget(name: "constraint-bench", dependencies: ["MonotonicTime", "StructuredOutput", "Tokenization"]),
+        .executableTarget(name: "constraint-bench", dependencies: ["MonotonicTime", "StrictJSON", "StructuredOutput", "Tokenization"]),
         // Hugging Face tokenizer.json (byte-level BPE) loader, encoder and decoder.
         .target(name: "Tokenization"),
         // Encoding throughput: `swift run -c release tokenizer-bench <tokenizer.json> <text file>`.
