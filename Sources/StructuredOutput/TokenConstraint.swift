@@ -15,6 +15,24 @@ public struct TokenMask: Sendable, Equatable {
         guard id >= 0, Int(id >> 6) < words.count else { return false }
         return words[Int(id >> 6)] >> UInt64(id & 63) & 1 != 0
     }
+
+    /// The allowed token of rank `k` (0-based, in id order); nil past the last.
+    public func token(rank k: Int) -> Int32? {
+        var k = k
+        for (w, word) in words.enumerated() {
+            let c = word.nonzeroBitCount
+            if k >= c { k -= c; continue }
+            var bits = word
+            for _ in 0..<k { bits &= bits - 1 }
+            return Int32(w * 64 + bits.trailingZeroBitCount)
+        }
+        return nil
+    }
+
+    /// A uniformly random allowed token (random walks in tests and the benchmark); nil when none is.
+    public func randomElement(using rng: inout some RandomNumberGenerator) -> Int32? {
+        count == 0 ? nil : token(rank: Int.random(in: 0..<count, using: &rng))
+    }
 }
 
 /// The matcher's position: a value; Hashable so masks are cached per state.

@@ -62,17 +62,6 @@ struct Generator: RandomNumberGenerator {
     }
 }
 
-func pick(_ mask: TokenMask, _ rng: inout Generator) -> Int32 {
-    var k = Int.random(in: 0..<mask.count, using: &rng)
-    for (w, word) in mask.words.enumerated() {
-        let c = word.nonzeroBitCount
-        if k >= c { k -= c; continue }
-        var bits = word
-        for _ in 0..<k { bits &= bits - 1 }
-        return Int32(w * 64 + bits.trailingZeroBitCount)
-    }
-    fatalError("empty mask")
-}
 
 for path in paths {
     timer = monotonicNanoseconds()
@@ -128,7 +117,7 @@ for path in paths {
             let t0 = monotonicNanoseconds()
             let mask = closing ? constraint.closing(state) : constraint.allowed(state)
             let t1 = monotonicNanoseconds()
-            let token = pick(mask, &rng)
+            let token = mask.randomElement(using: &rng)!
             let t2 = monotonicNanoseconds()
             let ok = constraint.advance(&state, token: token)
             let t3 = monotonicNanoseconds()

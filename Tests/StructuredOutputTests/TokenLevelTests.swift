@@ -38,19 +38,6 @@ import Testing
 
     static let vocabularies = [Support.project, Support.gpt2]
 
-    /// A uniformly random token of the mask.
-    static func pick(_ mask: TokenMask, _ rng: inout SeededGenerator) -> Int32 {
-        var k = Int.random(in: 0..<mask.count, using: &rng)
-        for (w, word) in mask.words.enumerated() {
-            let c = word.nonzeroBitCount
-            if k >= c { k -= c; continue }
-            var bits = word
-            for _ in 0..<k { bits &= bits - 1 }
-            return Int32(w * 64 + bits.trailingZeroBitCount)
-        }
-        fatalError("empty mask")
-    }
-
     /// Generates until end-of-text: the grammar's masks while the budget lasts, closing() after.
     static func walk(_ c: TokenConstraint, seed: UInt64, budget: Int, states: inout [ConstraintState]) -> (text: [UInt8], ended: Bool) {
         var rng = SeededGenerator(seed: seed)
@@ -60,8 +47,7 @@ import Testing
             states.append(state)
             let closing = budget - used <= state.remainingBytes + 1
             let mask = closing ? c.closing(state) : c.allowed(state)
-            guard mask.count > 0 else { return (text, false) }
-            let token = pick(mask, &rng)
+            guard let token = mask.randomElement(using: &rng) else { return (text, false) }
             if token == c.vocabulary.endOfText { return (text, state.canEnd) }
             let before = state.remainingBytes
             guard c.advance(&state, token: token) else { return (text, false) }
@@ -138,8 +124,7 @@ import Testing
             var text: [UInt8] = []
             while !state.canEnd {
                 let mask = constraint.closing(state)
-                guard mask.count > 0 else { Issue.record("empty closing mask"); break }
-                let token = TokenLevelTests.pick(mask, &rng)
+                guard let token = mask.randomElement(using: &rng) else { Issue.record("empty closing mask"); break }
                 #expect(constraint.advance(&state, token: token))
                 bytes += constraint.vocabulary.bytes(of: token).count
                 text += constraint.vocabulary.bytes(of: token)
