@@ -8,8 +8,14 @@ import Tokenization
 /// every request compiles it once, and its requests share one cache of token masks.
 public final class OutputConstraints: Sendable {
     public let vocabulary: TokenVocabulary
-    /// Compiled constraints, most recently used last; at most `capacity`.
-    private let compiled = Locked<[(key: String, constraint: TokenConstraint)]>([])
+    /// Compiled constraints, most recently used last (at most `capacity`), and the mask-cache
+    /// counts of those already evicted (so the totals only grow).
+    private struct Store {
+        var list: [(key: String, constraint: TokenConstraint)] = []
+        var evictedHits = 0
+        var evictedMisses = 0
+    }
+    private let compiled = Locked(Store())
     public let capacity: Int
 
     /// Masks each compiled grammar may cache: the mask budget shared out, at least 64.
@@ -40,10 +46,10 @@ public final class OutputConstraints: Sendable {
     /// The constraint compiled from `key`'s grammar, compiling it with `make` the first time.
     /// `key` must name the grammar exactly (the request's schema in canonical JSON text and the mode).
     public func constraint(key: String, make: () throws(SchemaError) -> Grammar) throws(SchemaError) -> TokenConstraint {
-        if let hit = compiled.withLock({ list -> TokenConstraint? in
-            guard let i = list.firstIndex(where: { $0.key == key }) else { return nil }
-            let entry = list.remove(at: i)
-            list.append(entry)
+        if let hit = compiled.withLock({ store -> TokenConstraint? in
+            guard let i = store.list.firstIndex(where: { $0.key == key }) else { return nil }
+            let entry = store.list.remove(at: i)
+            store.list.append(entry)
             return entry.constraint
         }) {
             return hit
@@ -51,13 +57,31 @@ public final class OutputConstraints: Sendable {
         // Compiled outside the lock: two requests racing on a new schema both compile it, and the
         // second's copy replaces the first's.
         let constraint = TokenConstraint(grammar: try make(), vocabulary: vocabulary, cacheCapacity: masksPerGrammar)
-        compiled.withLock { list in
-            list.removeAll { $0.key == key }
-            list.append((key, constraint))
-            if list.count > capacity { list.removeFirst(list.count - capacity) }
+        compiled.withLock { store in
+            store.list.removeAll { $0.key == key }
+            store.list.append((key, constraint))
+            while store.list.count > capacity {
+                let stats = store.list.removeFirst().constraint.cacheStats
+                store.evictedHits += stats.hits
+                store.evictedMisses += stats.misses
+            }
         }
         return constraint
     }
 
-    public var compiledCount: Int { compiled.withLock { $0.count } }
+    public var compiledCount: Int { compiled.withLock { $0.list.count } }
+
+    /// Grammars held, and token masks served from the caches and computed, over every grammar
+    /// compiled so far (for /metrics).
+    public var statistics: (grammars: Int, maskHits: Int, maskMisses: Int) {
+        compiled.withLock { store in
+            var hits = store.evictedHits, misses = store.evictedMisses
+            for entry in store.list {
+                let s = entry.constraint.cacheStats
+                hits += s.hits
+                misses += s.misses
+            }
+            return (store.list.count, hits, misses)
+        }
+    }
 }

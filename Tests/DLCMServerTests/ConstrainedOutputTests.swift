@@ -80,6 +80,13 @@ import Testing
             #expect(r.status == 200, "\(r.text)")
         }
         #expect(constraints.compiledCount <= before + 1)
+        let stats = constraints.statistics
+        #expect(stats.maskHits > 0 && stats.maskMisses > 0)
+        let metrics = try s.call("GET", "/metrics").text
+        for name in ["dlcm_structured_output_grammars", "dlcm_structured_output_mask_cache_hits_total",
+                     "dlcm_structured_output_mask_cache_misses_total"] {
+            #expect(metrics.contains("\n\(name) "), "\(name)")
+        }
     }
 
     // Short names: the fixture's vocabulary is mostly single bytes, and the tools are part of the prompt.

@@ -48,6 +48,13 @@ extension APIServer {
         out.counter("dlcm_timed_out_requests_total", "Sequences ended by their deadline.", Double(e.timedOut))
         out.counter("dlcm_engine_steps_total", "Batched forward passes.", Double(e.steps))
         out.gauge("dlcm_engine_seconds_since_heartbeat", "Seconds since the engine loop last went round.", engine.secondsSinceHeartbeat)
+        let constraints = engine.bundle.outputConstraints.statistics
+        out.gauge("dlcm_structured_output_grammars", "Grammars compiled from response_format schemas and tool lists, kept for reuse.",
+                  Double(constraints.grammars))
+        out.counter("dlcm_structured_output_mask_cache_hits_total", "Token masks of constrained outputs served from a grammar's cache.",
+                    Double(constraints.maskHits))
+        out.counter("dlcm_structured_output_mask_cache_misses_total", "Token masks of constrained outputs computed from the vocabulary trie.",
+                    Double(constraints.maskMisses))
         out.header("dlcm_batch_size", "histogram", "Sequences per forward pass.")
         out.histogram("dlcm_batch_size", e.batchSize, [:])
         out.header("dlcm_tokens_per_concept", "histogram", "Tokens per concept of each finished sequence.")
