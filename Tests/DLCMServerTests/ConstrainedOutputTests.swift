@@ -37,6 +37,28 @@ import Testing
         }
     }
 
+    /// n choices share the compiled grammar, each with its own place in it, streamed or not.
+    @Test func nChoicesEachFollowTheSchema() throws {
+        let s = try TestServer()
+        for stream in [false, true] {
+            let r = try s.post("/v1/chat/completions", #"{"messages":\#(Self.user),"n":3,"max_tokens":120,"seed":5,"temperature":1.1,"stream":\#(stream),\#(Self.format(Self.person))}"#)
+            #expect(r.status == 200, "\(r.text)")
+            var texts = ["", "", ""]
+            if stream {
+                for chunk in r.eventObjects {
+                    for c in chunk["choices"] as? [[String: Any]] ?? [] {
+                        if let i = c["index"] as? Int, let t = (c["delta"] as? [String: Any])?["content"] as? String { texts[i] += t }
+                    }
+                }
+            } else {
+                for c in r.json["choices"] as? [[String: Any]] ?? [] {
+                    texts[c["index"] as! Int] = ((c["message"] as? [String: Any])?["content"] as? String) ?? ""
+                }
+            }
+            #expect(texts.allSatisfy(Self.isPerson), "\(texts)")
+        }
+    }
+
     /// A budget just large enough: the document still closes inside it.
     @Test func aTightTokenBudgetStillClosesTheDocument() throws {
         let s = try TestServer()
