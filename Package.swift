@@ -124,7 +124,7 @@ let package = Package(
         // driven by a scripted fake model (FakeModel).
         .testTarget(name: "DLCMEngineTests", dependencies: ["DLCMEngine", "DLCMRuntime", "Kernels", "Locking"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-        // The raw-socket HTTP client and polling helper of the server test suites.
+        // The raw-socket HTTP client and polling helper of the server test suites, and their seeded generator.
         .target(name: "TestSupport", dependencies: ["HTTPServer", "MonotonicTime"], path: "Tests/TestSupport"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "MonotonicTime", "TestSupport"]),
         // End to end over real sockets, on the tiny-served fixture (Scripts/make_fixture.py).
@@ -135,7 +135,7 @@ let package = Package(
         ),
         // Grammars against jsonschema's verdicts (Resources/make_corpus.py), schema errors, token masks on
         // the GPT-2 and project vocabularies, tool-call grammars.
-        .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "StrictJSON", "Tokenization"], exclude: ["Resources"]),
+        .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput", "StrictJSON", "TestSupport", "Tokenization"], exclude: ["Resources"]),
         // Every fixture rendered by jinja2 itself (Resources/make_fixtures.py), byte for byte; limits; errors.
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "StrictJSON"], exclude: ["Resources"]),
         .testTarget(

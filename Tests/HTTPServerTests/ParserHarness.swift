@@ -1,5 +1,6 @@
 import Testing
 @testable import HTTPServer
+import TestSupport
 
 /// What the parser made of an input: complete messages, a partial one, and the error if any.
 struct ParseOutcome: Equatable, CustomStringConvertible {
@@ -52,20 +53,7 @@ func feed(_ pieces: [[UInt8]], limits: HTTPLimits = HTTPLimits()) -> ParseOutcom
     return outcome
 }
 
-/// SplitMix64: a tiny seeded generator so random splits are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-func randomSplit(_ bytes: [UInt8], using rng: inout SplitMix64) -> [[UInt8]] {
+func randomSplit(_ bytes: [UInt8], using rng: inout SeededGenerator) -> [[UInt8]] {
     var pieces: [[UInt8]] = []
     var i = 0
     while i < bytes.count {
@@ -86,7 +74,7 @@ func parseEverySplit(_ bytes: [UInt8], limits: HTTPLimits = HTTPLimits()) -> Par
     let whole = feed([bytes], limits: limits)
     let byteByByte = feed(bytes.map { [$0] }, limits: limits)
     #expect(whole == byteByByte, "byte-by-byte differs from whole")
-    var rng = SplitMix64(seed: UInt64(bytes.count) &* 7919)
+    var rng = SeededGenerator(seed: UInt64(bytes.count) &* 7919)
     for _ in 0..<50 {
         let split = feed(randomSplit(bytes, using: &rng), limits: limits)
         #expect(whole == split, "random split differs from whole")

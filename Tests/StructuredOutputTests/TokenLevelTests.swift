@@ -1,6 +1,7 @@
 import Dispatch
 import Synchronization
 import StrictJSON
+import TestSupport
 import Testing
 @testable import StructuredOutput
 

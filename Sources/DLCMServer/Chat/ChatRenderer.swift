@@ -62,7 +62,7 @@ final class ChatRenderer: ResponseRenderer {
         let rest = content + split.finish()
         toolText[i] = split
         var delta: [(String, JSON)] = rest.isEmpty ? [] : [("content", .string(rest))]
-        if !calls.isEmpty { delta.append(("tool_calls", .array(calls.enumerated().map { toolCall($1, index: split.calls.count - calls.count + $0) }))) }
+        if !calls.isEmpty { delta.append(callsDelta(calls, after: split)) }
         return chunk([deltaChoice(i, delta: delta, logprobs: .null, finish: finishReason(reason, calls: split.calls.count), extra: extra)])
     }
 
@@ -76,12 +76,18 @@ final class ChatRenderer: ResponseRenderer {
         var delta: [(String, JSON)] = [("content", .string(content))]
         if !calls.isEmpty {
             delta = content.isEmpty ? [] : delta
-            delta.append(("tool_calls", .array(calls.enumerated().map { toolCall($1, index: split.calls.count - calls.count + $0) })))
+            delta.append(callsDelta(calls, after: split))
         }
         let lp: JSON = request.topLogprobs != nil ? .object([("content", .array(t.token.logprobs.map { [entry($0)] } ?? [])),
                                                              ("refusal", .null)]) : .null
         let extra: JSON? = fields.concepts ? .object([("concept_starts", .array([t.startedConcept.map(JSON.bool) ?? .null]))]) : nil
         return sseEvent(chunk([deltaChoice(i, delta: delta, logprobs: lp, finish: nil, extra: extra)]))
+    }
+
+    /// `calls`, the last calls `split` completed, as a delta's `tool_calls`, numbered among all of the answer's calls.
+    private func callsDelta(_ calls: [ToolCall], after split: ToolCallText) -> (String, JSON) {
+        let first = split.calls.count - calls.count
+        return ("tool_calls", .array(calls.enumerated().map { toolCall($1, index: first + $0) }))
     }
 
     /// A call as a message or stream delta lists it.
