@@ -53,11 +53,7 @@ struct ChatRequest {
                 throw APIError.badRequest("a JSON 'response_format' together with 'tools' is not supported by this server; send one or the other, or tool_choice 'none'",
                                           param: "response_format", code: "unsupported_parameter")
             }
-            fields.generation.constraint = try tools.constraint(server.engine.bundle.outputConstraints)
-            if fields.generation.ignoreEOS {
-                throw APIError.badRequest("'ignore_eos' cannot be combined with 'tools': the answer ends where its calls do",
-                                          param: "ignore_eos", code: "invalid_parameter")
-            }
+            try fields.constrain(tools.constraint(server.engine.bundle.outputConstraints), by: "tools")
         }
         let template = server.engine.bundle.chatFormat
         do {

@@ -53,11 +53,12 @@ struct ChatTools {
             guard !specs.contains(where: { $0.name == name }) else { throw APIError.invalid(at + ".function.name", "'\(name)' is given twice") }
             let description = try function.string("description")
             _ = try function.bool("strict")
-            let parameters = function.value("parameters")
-            if let parameters, !(parameters == .null), !({ if case .object = parameters { true } else { false } }()) {
-                throw APIError.invalid(at + ".function.parameters", "must be a JSON Schema object")
+            let schema: JSON?
+            switch function.value("parameters") {
+            case nil, .null?: schema = nil
+            case .object(let pairs)?: schema = .object(pairs)
+            default: throw APIError.invalid(at + ".function.parameters", "must be a JSON Schema object")
             }
-            let schema = parameters == .null ? nil : parameters
             specs.append(ToolSpec(name: name, parameters: schema))
             var f: [(String, JSON)] = [("name", .string(name))]
             if let description { f.append(("description", .string(description))) }

@@ -1,6 +1,7 @@
 import DLCMEngine
 import DLCMRuntime
 import StrictJSON
+import StructuredOutput
 
 /// The request fields /v1/completions and /v1/chat/completions share: sampling, stop strings,
 /// `n`, streaming and the `dlcm` extension. Each endpoint reads its prompt, its token limit and its
@@ -68,11 +69,7 @@ struct GenerationFields {
         generation.ignoreEOS = try body.bool("ignore_eos") ?? false
 
         format = try ResponseFormat(body)
-        generation.constraint = try format.constraint(server.engine.bundle.outputConstraints)
-        if generation.constraint != nil && generation.ignoreEOS {
-            throw APIError.badRequest("'ignore_eos' cannot be combined with a JSON 'response_format': the output ends where the document does",
-                                      param: "ignore_eos", code: "invalid_parameter")
-        }
+        try constrain(format.constraint(server.engine.bundle.outputConstraints), by: "response_format")
 
         stream = try body.bool("stream") ?? false
         if let options = try body.object("stream_options") {
@@ -85,6 +82,15 @@ struct GenerationFields {
                 timeout = t
             }
         }
+    }
+
+    /// Sets the grammar the output must follow (nil: none), asked for by field `field`. The
+    /// output ends where the grammar does, so `ignore_eos` beside it is refused.
+    mutating func constrain(_ constraint: TokenConstraint?, by field: String) throws {
+        generation.constraint = constraint
+        guard constraint != nil, generation.ignoreEOS else { return }
+        throw APIError.badRequest("'ignore_eos' cannot be combined with '\(field)': the output ends where its grammar does",
+                                  param: "ignore_eos", code: "invalid_parameter")
     }
 
     /// `key` (a token limit) checked against the server's limit and the context left after the
