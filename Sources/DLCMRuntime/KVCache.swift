@@ -90,6 +90,14 @@ final class KVCache {
     /// Commits `n` positions written by a pass to every layer.
     func advance(by n: Int) { count += n }
 
+    /// Empties a windowed cache so that its next rows are stored from position `position` on
+    /// (no earlier position is ever read again): a resumed sequence's window.
+    func resetWindow(at position: Int) {
+        precondition(window > 0)
+        count = position
+        base = position
+    }
+
     func reset() {
         count = 0
         base = 0
