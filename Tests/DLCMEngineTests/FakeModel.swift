@@ -25,6 +25,25 @@ final class FakeSequence: EngineSequence {
         s.concepts = concepts
         return s
     }
+    var mark: StateMark { StateMark(length: tokens.count, concepts: concepts) }
+    func captureBlock(since mark: StateMark) -> any PrefixPayload {
+        FakeBlock(start: mark, tokens: Array(tokens[mark.length...]), concepts: concepts - mark.concepts)
+    }
+    func append(_ block: any PrefixPayload) {
+        let b = block as! FakeBlock
+        precondition(b.start == mark, "a block appended where it does not start")
+        tokens += b.tokens
+        concepts += b.concepts
+    }
+}
+
+/// What a fake sequence read in a block.
+final class FakeBlock: PrefixPayload {
+    let start: StateMark
+    let tokens: [Int32]
+    let concepts: Int
+    init(start: StateMark, tokens: [Int32], concepts: Int) { self.start = start; self.tokens = tokens; self.concepts = concepts }
+    var bytes: Int { 1000 }
 }
 
 /// A scripted model: after a sequence of length L its logits make `next(L)` the only likely token

@@ -7,7 +7,7 @@ import Testing
     typealias Chunk = StepPlan.Chunk
 
     func plan(_ running: [(Slot, Int)] = [], waiting: [(Int, Int)] = [], maxRunning: Int = 16, chunk: Int = 128) -> StepPlan {
-        StepPlan.make(running: running.map { (slot: $0.0, seats: $0.1) }, waiting: waiting.map { (prompt: $0.0, seats: $0.1) },
+        StepPlan.make(running: running.map { (slot: $0.0, seats: $0.1) }, waiting: waiting.map { StepPlan.Waiting(prompt: $0.0, seats: $0.1) },
                       maxRunning: maxRunning, prefillChunk: chunk)
     }
 
@@ -37,12 +37,38 @@ import Testing
     /// A long prompt is read a chunk per step while the others keep decoding, and the prompt
     /// behind it waits for the budget (told so: `stalled`).
     @Test func prefillBudgetIsSharedOldestFirst() {
-        let p = plan([(.prefilling(read: 100, prompt: 300), 1), (.decoding, 1), (.prefilling(read: 0, prompt: 10), 1)], chunk: 128)
+        let p = plan([(.prefilling(read: 128, prompt: 300), 1), (.decoding, 1), (.prefilling(read: 0, prompt: 10), 1)], chunk: 128)
         #expect(p.decode == [1])
-        #expect(p.prefill == [Chunk(slot: 0, from: 100, count: 128)])
+        #expect(p.prefill == [Chunk(slot: 0, from: 128, count: 128)])
         #expect(p.stalled == [2])
+        // A chunk never crosses the grid: the second prompt's first cell (128) does not fit the
+        // 118 left, so it waits for the next step rather than read a cell cut short.
         let q = plan([(.prefilling(read: 290, prompt: 300), 1), (.prefilling(read: 0, prompt: 200), 1)], chunk: 128)
-        #expect(q.prefill == [Chunk(slot: 0, from: 290, count: 10), Chunk(slot: 1, from: 0, count: 118)])
+        #expect(q.prefill == [Chunk(slot: 0, from: 290, count: 10)])
+        #expect(q.stalled == [1])
+        let r = plan([(.prefilling(read: 100, prompt: 300), 1), (.prefilling(read: 0, prompt: 20), 1)], chunk: 128)
+        #expect(r.prefill == [Chunk(slot: 0, from: 100, count: 28), Chunk(slot: 1, from: 0, count: 20)])
+    }
+
+    /// Prompts are read in the cells of the grid whatever runs beside them, and a prompt resumed
+    /// from the prefix cache starts at its cached length.
+    @Test func promptsAreReadOnTheGrid() {
+        let p = StepPlan.make(running: [], waiting: [StepPlan.Waiting(prompt: 300, seats: 1, cached: 256)], maxRunning: 4, prefillChunk: 128)
+        #expect(p.admit == 1)
+        #expect(p.prefill == [Chunk(slot: 0, from: 256, count: 44)])
+        #expect(StepPlan.cell(read: 130, prompt: 1000, grid: 128) == 126)
+        #expect(StepPlan.cell(read: 256, prompt: 260, grid: 128) == 4)
+    }
+
+    /// A slot whose next cell another reads this step waits (told so), and so does an admitted
+    /// group that would read the same first cell as one before it.
+    @Test func aSharedCellIsReadOnce() {
+        let p = StepPlan.make(running: [(.prefilling(read: 0, prompt: 300), 1), (.awaitingShared, 1)],
+                              waiting: [StepPlan.Waiting(prompt: 300, seats: 1, awaitsShared: true), StepPlan.Waiting(prompt: 40, seats: 1)],
+                              maxRunning: 8, prefillChunk: 256)
+        #expect(p.admit == 2)
+        #expect(p.prefill == [Chunk(slot: 0, from: 0, count: 256)])
+        #expect(p.stalled == [1, 2, 3])
     }
 
     /// A group holds all its seats (its followers fork later): a full batch admits nobody, and a
@@ -76,6 +102,7 @@ import Testing
             for c in p.prefill {
                 guard case .prefilling(let read, let prompt) = slots[c.slot] else { Issue.record("chunk for a decoding slot"); continue }
                 #expect(c.from == read && c.count >= 1 && read + c.count <= prompt)
+                #expect(c.count == StepPlan.cell(read: read, prompt: prompt, grid: chunk))   // whole cells only
             }
             for i in p.decode { #expect(slots[i] == .decoding) }
             let named = p.decode + p.prefill.map(\.slot) + p.stalled

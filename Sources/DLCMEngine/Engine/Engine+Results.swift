@@ -31,6 +31,7 @@ extension Engine {
             f.promptProbs = s.promptProbs
             f.promptBoundaries = s.promptBoundaries
             f.promptLogprobs = s.promptLogprobs
+            f.cachedTokens = s.cachedTokens
             f.leader = nil
             running.append(f)
         }
@@ -191,10 +192,16 @@ extension Engine {
         let kv = running.reduce(0) { $0 + ($1.sequence?.memoryBytes ?? 0) }
         let queued = inbox.withLock { $0.new.count } + waiting.count
         let run = running.count
+        let cache = prefixCache.statistics
         metrics.update { m in
             m.waiting = queued
             m.running = run
             m.kvCacheBytes = kv
+            m.prefixCacheBytes = cache.bytes
+            m.prefixCacheEntries = cache.entries
+            m.prefixCacheQueriedTokens = cache.queriedTokens
+            m.prefixCacheHitTokens = cache.hitTokens
+            m.prefixCacheEvictions = cache.evictions
         }
     }
 }

@@ -17,7 +17,8 @@ public struct EngineConfiguration: Sendable {
     /// sequences of one prompt join the batch together (even past maxRunning when it is empty).
     public var maxWaiting = 64
     /// Prompt tokens read per step, over all prompts being read: bounded so that running streams
-    /// keep flowing during long prompts.
+    /// keep flowing during long prompts. Also the grid prompts are read on (a chunk never crosses
+    /// a multiple of it) and the prefix cache's block length.
     public var prefillChunk = 128
     /// Each step takes at least this long (0 = as fast as the model goes). Throttles the engine;
     /// tests use it to keep requests in flight long enough to cancel or crowd them.
@@ -31,11 +32,15 @@ public struct EngineConfiguration: Sendable {
     /// heap back to the kernel (`HeapTuning.releaseFreed`): a burst of large answers otherwise
     /// leaves hundreds of MiB resident (`deploy/measure-rss.sh`). nil: never.
     public var releaseHeapAfterIdleSeconds: Double? = 1
+    /// Bytes of prompt states the prefix cache may keep (PrefixCache.swift); 0 turns it off.
+    public var prefixCacheBytes = EngineConfiguration.defaultPrefixCacheBytes
+    public static let defaultPrefixCacheBytes = 64 << 20
 
     public init(maxRunning: Int = 16, maxWaiting: Int = 64, prefillChunk: Int = 128, minimumStepSeconds: Double = 0,
-                idleSpinSeconds: Double = 0.002) {
+                idleSpinSeconds: Double = 0.002, prefixCacheBytes: Int = EngineConfiguration.defaultPrefixCacheBytes) {
         self.maxRunning = maxRunning; self.maxWaiting = maxWaiting; self.prefillChunk = prefillChunk
         self.minimumStepSeconds = minimumStepSeconds; self.idleSpinSeconds = idleSpinSeconds
+        self.prefixCacheBytes = prefixCacheBytes
     }
 }
 
@@ -71,6 +76,7 @@ public final class Engine: @unchecked Sendable {
     // Engine-thread state.
     var waiting: [EngineSlot] = []
     var running: [EngineSlot] = []
+    let prefixCache: PrefixCache
     /// Token events of the last step not handed to their requests yet (see `deferEvent`).
     var deferredEvents: [(slot: EngineSlot, event: EngineEvent)] = []
     var deliveringEvents: [(slot: EngineSlot, event: EngineEvent)] = []
@@ -83,8 +89,9 @@ public final class Engine: @unchecked Sendable {
     /// still gives the tokenizer and the config (context length, end-of-text token).
     init(bundle: ModelBundle, model: any EngineModel, configuration: EngineConfiguration) {
         precondition(configuration.maxRunning >= 1 && configuration.maxWaiting >= 0 && configuration.prefillChunk >= 1
-                        && configuration.idleSpinSeconds >= 0,
-                     "EngineConfiguration: maxRunning and prefillChunk must be at least 1, maxWaiting and idleSpinSeconds at least 0")
+                        && configuration.idleSpinSeconds >= 0 && configuration.prefixCacheBytes >= 0,
+                     "EngineConfiguration: maxRunning and prefillChunk must be at least 1, maxWaiting, idleSpinSeconds and prefixCacheBytes at least 0")
+        prefixCache = PrefixCache(capacityBytes: configuration.prefixCacheBytes, blockTokens: configuration.prefillChunk)
         self.bundle = bundle
         stepModel = model
         self.configuration = configuration

@@ -26,6 +26,12 @@ protocol EngineSequence: AnyObject {
     func reserve(tokens: Int)
     /// A copy that continues on its own (the n choices of a prompt read it once).
     func forked() -> any EngineSequence
+    /// Tokens read and concepts completed now.
+    var mark: StateMark { get }
+    /// What the passes since `mark` added, for the prefix cache.
+    func captureBlock(since mark: StateMark) -> any PrefixPayload
+    /// Continues with a block another sequence of the same model captured where this one stands.
+    func append(_ block: any PrefixPayload)
 }
 
 /// Tokens for one sequence in a pass.
@@ -38,7 +44,11 @@ struct EngineBatchItem {
 
 extension SequenceState: EngineSequence {
     func forked() -> any EngineSequence { fork() }
+    func captureBlock(since mark: StateMark) -> any PrefixPayload { captureBlock(since: mark) as StateBlock }
+    func append(_ block: any PrefixPayload) { append(block as! StateBlock) }
 }
+
+extension StateBlock: PrefixPayload {}
 
 extension DLCMModel: EngineModel {
     func makeSequence() -> any EngineSequence { newSequence() }

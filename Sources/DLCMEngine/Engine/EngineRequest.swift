@@ -19,18 +19,23 @@ public final class EngineRequest: Sendable {
     public let reportConcepts: Bool
     /// Monotonic nanoseconds after which generation ends with `timeout` (nil = none).
     public let deadline: UInt64?
+    /// Prefix-cache scope: requests of the same scope may resume from prompt states another one
+    /// left (PrefixCache.swift); different scopes never share. nil: this request neither reuses
+    /// nor adds any (`cache_prompt: false`).
+    public let cacheScope: String?
     let onEvent: @Sendable (EngineEvent) -> Void
     let submitted = monotonicNanoseconds()
     private let cancelled = Atomic<Bool>(false)
 
     public init(prompt: [Int32], parameters: GenerationParameters, promptLogprobs: Int? = nil,
-                reportConcepts: Bool = false, deadline: UInt64? = nil,
+                reportConcepts: Bool = false, deadline: UInt64? = nil, cacheScope: String? = nil,
                 onEvent: @escaping @Sendable (EngineEvent) -> Void) {
         self.prompt = prompt
         self.parameters = parameters
         self.promptLogprobs = promptLogprobs
         self.reportConcepts = reportConcepts
         self.deadline = deadline
+        self.cacheScope = cacheScope
         self.onEvent = onEvent
     }
 
@@ -77,6 +82,13 @@ public struct GenerationStats: Sendable {
     public let promptConcepts: Int
     /// Concepts opened by generated tokens the model read.
     public let completionConcepts: Int
+    /// Prompt tokens resumed from the prefix cache instead of read.
+    public let cachedTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int, promptConcepts: Int, completionConcepts: Int, cachedTokens: Int = 0) {
+        self.promptTokens = promptTokens; self.completionTokens = completionTokens
+        self.promptConcepts = promptConcepts; self.completionConcepts = completionConcepts; self.cachedTokens = cachedTokens
+    }
 }
 
 public enum EngineError: Error, Equatable, CustomStringConvertible {

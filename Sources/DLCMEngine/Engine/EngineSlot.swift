@@ -40,6 +40,15 @@ final class EngineSlot {
     var promptBoundaries: [Bool] = []
     var promptLogprobs: [TokenLogprobs?] = []
     var completionConcepts = 0
+    /// Prompt tokens resumed from the prefix cache.
+    var cachedTokens = 0
+    /// The prefix-cache block that ends where this slot's prompt has been read (nil: none yet,
+    /// or the chain broke by an eviction, after which it adds no more blocks).
+    var cacheChainEnd: Int?
+    /// Whether its prompt blocks may be added to the prefix cache (false once a block could not be).
+    var cacheInserting = true
+    /// Where the sequence stood before this step's prompt chunk.
+    var markBeforeChunk: StateMark?
     var lastTokenAt: UInt64?
     /// Sequences of the same submission with the same prompt: they wait, attached here, while
     /// this one reads the prompt, then fork its sequence (the prompt is read once for all n).
@@ -75,6 +84,6 @@ final class EngineSlot {
     var stats: GenerationStats {
         GenerationStats(promptTokens: request.prompt.count, completionTokens: generation.generated.count,
                         promptConcepts: promptBoundaries.reduce(0) { $0 + ($1 ? 1 : 0) },
-                        completionConcepts: completionConcepts)
+                        completionConcepts: completionConcepts, cachedTokens: cachedTokens)
     }
 }

@@ -6,6 +6,13 @@ public struct EngineMetricsSnapshot: Sendable {
     /// Sequences in the batch (prefilling or decoding).
     public var running = 0
     public var kvCacheBytes = 0
+    /// Prefix cache (PrefixCache.swift): bytes and blocks held, prompt tokens of requests that
+    /// looked in it and those resumed from it, blocks evicted.
+    public var prefixCacheBytes = 0
+    public var prefixCacheEntries = 0
+    public var prefixCacheQueriedTokens: UInt64 = 0
+    public var prefixCacheHitTokens: UInt64 = 0
+    public var prefixCacheEvictions: UInt64 = 0
     public var promptTokens: UInt64 = 0
     public var generatedTokens: UInt64 = 0
     /// Concepts closed by the router (prompt and generated tokens).
