@@ -26,6 +26,9 @@ public struct APIConfiguration: Sendable {
 
     /// Keys a request must present as `Authorization: Bearer <key>`; empty = no authentication.
     public var apiKeys = APIKeys()
+    /// With API keys: whether requests made with different keys may resume from each other's
+    /// cached prompts (off: a shared cache would let one tenant time another's prompts).
+    public var prefixCacheShared = false
     /// Paths answered without a key (probes and scrapers).
     public var openEndpoints: Set<String> = APIConfiguration.defaultOpenEndpoints
     public static let defaultOpenEndpoints: Set<String> = ["/health", "/ready", "/metrics"]

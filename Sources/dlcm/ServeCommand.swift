@@ -50,6 +50,8 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds a client may take to finish the TLS handshake (default 10; env DLCM_TLS_HANDSHAKE_TIMEOUT).") var tlsHandshakeTimeout: Double?
     @Flag(name: .long, inversion: .prefixedNo, help: "Pin threads to CPUs (default on; env DLCM_PIN_THREADS=on|off): with fewer --threads than CPUs, compute and the HTTP event loop on different CPUs; with as many, each compute thread on its own CPU and the loop with the last one.") var pinThreads: Bool?
     @Option(name: .long, help: "Nice value of the compute threads, above the HTTP event loop's, so requests and responses do not wait behind a running step (default 5, 0-19; 0 = same as the loop; env DLCM_COMPUTE_NICE).") var computeNice: Int?
+    @Option(name: .long, help: "MiB of prompt states the prefix cache keeps, so requests that repeat a prompt's start resume instead of reading it again; 0 = off (default \(EngineConfiguration.defaultPrefixCacheBytes >> 20); env DLCM_PREFIX_CACHE_MB).") var prefixCacheMb: Int?
+    @Flag(name: .long, inversion: .prefixedNo, help: "With API keys, let requests made with different keys share cached prompts (default off: a shared cache lets one tenant time another's prompts; env DLCM_PREFIX_CACHE_SHARED=on|off).") var prefixCacheShared: Bool?
     @Flag(name: .long, inversion: .prefixedNo, help: "gzip JSON/text responses of 1 KiB or more for clients that accept it (default on; env DLCM_GZIP=on|off).") var gzip: Bool?
 
     /// Startup failures (bad settings, broken weights, a port in use) end as one line on stderr
@@ -94,7 +96,8 @@ struct ServeCommand: ParsableCommand {
 
         let engineConfiguration = EngineConfiguration(
             maxRunning: try settings.int(maxBatch, "MAX_BATCH", 16, least: 1), maxWaiting: try settings.int(maxQueue, "MAX_QUEUE", 64, least: 0),
-            prefillChunk: try settings.int(prefillChunk, "PREFILL_CHUNK", 128, least: 1))
+            prefillChunk: try settings.int(prefillChunk, "PREFILL_CHUNK", 128, least: 1),
+            prefixCacheBytes: try settings.int(prefixCacheMb, "PREFIX_CACHE_MB", EngineConfiguration.defaultPrefixCacheBytes >> 20, least: 0, most: 1 << 20) << 20)
         var api = APIConfiguration()
         api.modelName = settings.string(modelName, "MODEL_NAME")
         api.maxTokensLimit = try settings.int(maxTokens, "MAX_TOKENS", api.maxTokensLimit, least: 1)
@@ -111,6 +114,7 @@ struct ServeCommand: ParsableCommand {
             throw StartupError("--stream-interval-max-ms / DLCM_STREAM_INTERVAL_MAX_MS must be at most 1000 (got \(api.streamIntervalMax * 1000))")
         }
         try access.apply(to: &api, settings: settings)
+        api.prefixCacheShared = try settings.bool(prefixCacheShared, "PREFIX_CACHE_SHARED", false)
         var http = ServerConfiguration(host: settings.string(host, "HOST") ?? "127.0.0.1", port: try settings.int(port, "PORT", 8080, least: 0, most: 65535))
         http.limits.maxBodyBytes = try settings.int(maxBodyBytes, "MAX_BODY_BYTES", 1 << 20, least: 1)
         http.timeouts.idle = .milliseconds(Int(1000 * (try settings.seconds(idleTimeout, "IDLE_TIMEOUT", 5.0))))

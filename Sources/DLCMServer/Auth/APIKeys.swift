@@ -20,13 +20,18 @@ public struct APIKeys: Sendable {
 
     /// Whether `authorization` (the header's value) is `Bearer <one of the keys>`. The scheme
     /// is case-insensitive (RFC 9110 11.1); the key is compared byte for byte.
-    public func accepts(authorization: String?) -> Bool {
-        guard let presented = Self.bearerToken(authorization) else { return false }
-        var matched: UInt8 = 0
-        for key in keys {
-            matched |= Self.constantTimeEquals(presented, key) ? 1 : 0
+    public func accepts(authorization: String?) -> Bool { keyIndex(authorization: authorization) != nil }
+
+    /// Which configured key `authorization` presents (its place in the list), nil for none. The
+    /// prefix cache keeps each key's prompts apart by it. Every key is compared, whichever matches.
+    func keyIndex(authorization: String?) -> Int? {
+        guard let presented = Self.bearerToken(authorization) else { return nil }
+        var matched = -1
+        for (i, key) in keys.enumerated() {
+            let equal = Self.constantTimeEquals(presented, key)
+            matched = equal ? i : matched
         }
-        return matched == 1
+        return matched >= 0 ? matched : nil
     }
 
     /// The token of a `Bearer` credential, or nil for any other (or no) credential.

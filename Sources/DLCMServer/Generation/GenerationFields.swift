@@ -17,6 +17,12 @@ struct GenerationFields {
     var timeout: Double?
     /// `response_format`; a JSON format sets `generation.constraint`.
     var format = ResponseFormat.text
+    /// `cache_prompt`: resume from and add to the prefix cache (default true).
+    var cachePrompt = true
+    /// `cache_salt`: only requests with the same salt share cached prompts.
+    var cacheSalt = ""
+    /// Longest `cache_salt`, in characters.
+    static let maxCacheSaltCharacters = 1024
 
     /// - Parameter prompts: how many prompts the request holds (n times it is bounded).
     init(_ body: RequestBody, server: APIServer, prompts: Int) throws {
@@ -71,6 +77,14 @@ struct GenerationFields {
         format = try ResponseFormat(body)
         try constrain(format.constraint(server.engine.bundle.outputConstraints), by: "response_format")
 
+        cachePrompt = try body.bool("cache_prompt") ?? true
+        if let salt = try body.string("cache_salt") {
+            guard salt.unicodeScalars.count <= Self.maxCacheSaltCharacters else {
+                throw APIError.invalid("cache_salt", "must be at most \(Self.maxCacheSaltCharacters) characters")
+            }
+            cacheSalt = salt
+        }
+
         stream = try body.bool("stream") ?? false
         if let options = try body.object("stream_options") {
             includeUsage = try options.bool("include_usage") ?? false
@@ -82,6 +96,15 @@ struct GenerationFields {
                 timeout = t
             }
         }
+    }
+
+    /// The request's prefix-cache scope (`EngineRequest.cacheScope`): its salt and, with API keys
+    /// and an unshared cache, the key it presented; nil with `cache_prompt: false`.
+    func cacheScope(authorization: String?, server: APIServer) -> String? {
+        guard cachePrompt else { return nil }
+        let keys = server.configuration.apiKeys
+        let tenant = keys.isEmpty || server.configuration.prefixCacheShared ? "" : keys.keyIndex(authorization: authorization).map { "key \($0)" } ?? "open"
+        return tenant + "\n" + cacheSalt   // the tenant part holds no newline: the pair is unambiguous
     }
 
     /// Sets the grammar the output must follow (nil: none), asked for by field `field`. The

@@ -60,6 +60,7 @@ final class GenerationJob: @unchecked Sendable {
     func submit(documents: [[Int32]], promptLogprobs: Int?) throws {
         let timeout = min(server.configuration.requestTimeout, fields.timeout ?? .infinity)
         let deadline = monotonicNanoseconds() + UInt64(timeout * 1e9)
+        let scope = fields.cacheScope(authorization: exchange.request.headers["Authorization"], server: server)
         var engineRequests: [EngineRequest] = []
         for (p, document) in documents.enumerated() {
             for c in 0..<fields.n {
@@ -69,7 +70,7 @@ final class GenerationJob: @unchecked Sendable {
                 let index = p * fields.n + c
                 engineRequests.append(EngineRequest(
                     prompt: document, parameters: parameters, promptLogprobs: promptLogprobs,
-                    reportConcepts: fields.concepts, deadline: deadline) { [self] event in handle(event, choice: index) })
+                    reportConcepts: fields.concepts, deadline: deadline, cacheScope: scope) { [self] event in handle(event, choice: index) })
             }
         }
         setRequests(engineRequests)
@@ -135,11 +136,20 @@ final class GenerationJob: @unchecked Sendable {
         }
     }
 
-    /// OpenAI's usage object: prompt tokens counted once per prompt, completion tokens per choice.
+    /// OpenAI's usage object: prompt tokens counted once per prompt, completion tokens per choice,
+    /// and of the prompt tokens those resumed from the prefix cache.
     var usage: JSON {
         let prompt = promptTokens.reduce(0, +)
         let completion = choices.reduce(0) { $0 + ($1.stats?.completionTokens ?? $1.tokens.count) }
-        return .object([("prompt_tokens", .int(prompt)), ("completion_tokens", .int(completion)), ("total_tokens", .int(prompt + completion))])
+        return .object([("prompt_tokens", .int(prompt)), ("completion_tokens", .int(completion)), ("total_tokens", .int(prompt + completion)),
+                        ("prompt_tokens_details", .object([("cached_tokens", .int(cachedTokens))]))])
+    }
+
+    /// Prompt tokens resumed from the prefix cache, once per prompt (its first choice reads it
+    /// for all n). The engine's count includes the BOS the model reads first, which
+    /// `prompt_tokens` leaves out.
+    var cachedTokens: Int {
+        stride(from: 0, to: choices.count, by: fields.n).reduce(0) { $0 + max(0, (choices[$1].stats?.cachedTokens ?? 0) - 1) }
     }
 
     private func choiceDone() {
@@ -165,8 +175,10 @@ final class GenerationJob: @unchecked Sendable {
         let completion = choices.reduce(0) { $0 + ($1.stats?.completionTokens ?? $1.tokens.count) }
         var reasons: [String] = []
         for c in choices { if let r = c.finish?.rawValue, !reasons.contains(r) { reasons.append(r) } }
+        let cached = cachedTokens
         exchange.note { log in
             log.completionTokens = completion
+            log.cachedTokens = cached
             log.finishReason = reasons.isEmpty ? nil : reasons.sorted().joined(separator: ",")
         }
     }

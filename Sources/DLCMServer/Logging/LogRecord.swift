@@ -11,7 +11,7 @@ struct LogRecord {
     var fields: Logger.Metadata
 
     static let leadingKeys = [
-        "id", "method", "route", "status", "prompt_tokens", "completion_tokens", "ttft_ms", "duration_ms", "finish_reason",
+        "id", "method", "route", "status", "prompt_tokens", "cached_tokens", "completion_tokens", "ttft_ms", "duration_ms", "finish_reason",
     ]
     private static let rank = Dictionary(uniqueKeysWithValues: leadingKeys.enumerated().map { ($1, $0) })
 

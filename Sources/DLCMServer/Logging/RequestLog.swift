@@ -6,6 +6,8 @@ import Logging
 struct RequestLog {
     var promptTokens: Int?
     var completionTokens: Int?
+    /// Prompt tokens resumed from the prefix cache.
+    var cachedTokens: Int?
     /// When the first generated token came out of the engine (monotonic ns), streamed or not.
     var firstTokenNanos: UInt64?
     var finishReason: String?
@@ -21,6 +23,7 @@ struct RequestLog {
         ]
         if let promptTokens { m["prompt_tokens"] = .stringConvertible(promptTokens) }
         if let completionTokens { m["completion_tokens"] = .stringConvertible(completionTokens) }
+        if let cachedTokens { m["cached_tokens"] = .stringConvertible(cachedTokens) }
         if let firstTokenNanos { m["ttft_ms"] = .stringConvertible(Self.milliseconds(firstTokenNanos > started ? firstTokenNanos - started : 0)) }
         if let finishReason { m["finish_reason"] = .string(finishReason) }
         if let prompts { m["prompt"] = prompts.count == 1 ? .string(prompts[0]) : .array(prompts.map { .string($0) }) }

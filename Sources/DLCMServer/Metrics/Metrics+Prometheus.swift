@@ -41,6 +41,13 @@ extension APIServer {
         out.gauge("dlcm_queue_length", "Sequences waiting for a batch slot.", Double(e.waiting))
         out.gauge("dlcm_running_sequences", "Sequences in the batch (prefilling or decoding).", Double(e.running))
         out.gauge("dlcm_kv_cache_bytes", "Bytes held by the caches of running sequences.", Double(e.kvCacheBytes))
+        out.gauge("dlcm_prefix_cache_bytes", "Bytes of prompt states held by the prefix cache (beside dlcm_kv_cache_bytes; at most --prefix-cache-mb).",
+                  Double(e.prefixCacheBytes))
+        out.gauge("dlcm_prefix_cache_entries", "Blocks held by the prefix cache (one per prefill-chunk cell of a prompt).", Double(e.prefixCacheEntries))
+        out.counter("dlcm_prefix_cache_queried_tokens_total", "Prompt tokens (BOS included) of requests that looked in the prefix cache.",
+                    Double(e.prefixCacheQueriedTokens))
+        out.counter("dlcm_prefix_cache_hit_tokens_total", "Prompt tokens resumed from the prefix cache instead of read.", Double(e.prefixCacheHitTokens))
+        out.counter("dlcm_prefix_cache_evictions_total", "Blocks evicted from the prefix cache to stay within its budget.", Double(e.prefixCacheEvictions))
         out.counter("dlcm_prompt_tokens_total", "Prompt tokens read by the model (BOS included).", Double(e.promptTokens))
         out.counter("dlcm_generated_tokens_total", "Generated tokens fed back through the model.", Double(e.generatedTokens))
         out.counter("dlcm_concepts_emitted_total", "Concepts closed by the router (backbone steps).", Double(e.conceptsEmitted))
