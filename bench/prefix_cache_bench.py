@@ -6,8 +6,8 @@ requests with cache_prompt false, in alternating rounds, medians of the ratios.
    each round): cold (cache_prompt false) against warm (the prefix cached by earlier rounds).
 2. 16 streams at once, each a 512-token system prompt they all share plus its own question,
    64 tokens each: aggregate tokens/s and median time to first token, cache on against off.
-3. The server's resident memory at the end, beside the model's bytes, the KV and prefix-cache
-   gauges of /metrics and the budget.
+3. Memory: distinct 900-token prompts until the cache has evicted (it is full), then the
+   server's resident memory against what it was before, the prefix-cache gauge and the budget.
 
 Usage: bench/prefix_cache_bench.py [--model DIR] [--threads N] [--rounds R] [--prefix-cache-mb M]
 Standard library only. Builds and starts `dlcm serve` (release) itself.
@@ -129,18 +129,27 @@ for on in (True, False):
           f"{1000 * statistics.median(x[1] for x in r):7.1f} ms, cached prompt tokens per burst {statistics.median(x[2] for x in r):.0f}")
 print(f"  on / off tokens/s: median of ratios {statistics.median(tps_ratio):.2f}x; off / on TTFT: {statistics.median(ttft_ratio):.1f}x")
 
-# 3. Memory.
-metrics = call("GET", "/metrics")
+# 3. Memory: fill the cache with distinct prompts until it evicts.
+def status(field):
+    return int(re.search(rf"{field}:\s+(\d+) kB", open(f"/proc/{server.pid}/status").read()).group(1)) * 1024
 def gauge(name):
-    m = re.search(rf"^{name} ([0-9.e+]+)$", metrics, re.M)
+    m = re.search(rf"^{name} ([0-9.e+]+)$", call("GET", "/metrics"), re.M)
     return float(m.group(1)) if m else float("nan")
-rss = int(re.search(r"VmRSS:\s+(\d+) kB", open(f"/proc/{server.pid}/status").read()).group(1)) * 1024
-hwm = int(re.search(r"VmHWM:\s+(\d+) kB", open(f"/proc/{server.pid}/status").read()).group(1)) * 1024
-model_bytes = sum(os.path.getsize(os.path.join(args.model, f)) for f in os.listdir(args.model) if f.endswith(".safetensors"))
 mib = lambda b: b / 2**20
-print(f"memory: RSS {mib(rss):.1f} MiB now, peak {mib(hwm):.1f} MiB; model file {mib(model_bytes):.1f} MiB; "
-      f"prefix cache {mib(gauge('dlcm_prefix_cache_bytes')):.2f} MiB in {gauge('dlcm_prefix_cache_entries'):.0f} blocks "
-      f"(budget {args.prefix_cache_mb} MiB), hit tokens {gauge('dlcm_prefix_cache_hit_tokens_total'):.0f} of "
-      f"{gauge('dlcm_prefix_cache_queried_tokens_total'):.0f} queried, evictions {gauge('dlcm_prefix_cache_evictions_total'):.0f}")
+rss_before, cache_before = status("VmRSS"), gauge("dlcm_prefix_cache_bytes")
+filled, after_eviction = 0, 0
+while filled < 400 and after_eviction < 5:
+    stream({"prompt": f"Document {filled}. " + piece(1000 + 37 * filled, 900), "max_tokens": 1, "temperature": 0})
+    filled += 1
+    if gauge("dlcm_prefix_cache_evictions_total") > 0:
+        after_eviction += 1
+rss_after, hwm = status("VmRSS"), status("VmHWM")
+cache_after = gauge("dlcm_prefix_cache_bytes")
+model_bytes = sum(os.path.getsize(os.path.join(args.model, f)) for f in os.listdir(args.model) if f.endswith(".safetensors"))
+print(f"memory after {filled} distinct 900-token prompts ({gauge('dlcm_prefix_cache_evictions_total'):.0f} blocks evicted): "
+      f"prefix cache {mib(cache_before):.1f} -> {mib(cache_after):.1f} MiB in {gauge('dlcm_prefix_cache_entries'):.0f} blocks "
+      f"(budget {args.prefix_cache_mb} MiB); RSS {mib(rss_before):.1f} -> {mib(rss_after):.1f} MiB "
+      f"(+{mib(rss_after - rss_before):.1f}), peak {mib(hwm):.1f} MiB; model file {mib(model_bytes):.1f} MiB; "
+      f"hit tokens {gauge('dlcm_prefix_cache_hit_tokens_total'):.0f} of {gauge('dlcm_prefix_cache_queried_tokens_total'):.0f} queried")
 server.terminate()
 server.wait()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures the resident memory of `dlcm serve` at the points that size a container: after the
-# model loads, after one completion, and with a full batch of concurrent completions that fill
+# model loads, after one completion, with the prefix cache filled to its budget (distinct long
+# prompts until it evicts; it stays full for the rest), and with a full batch of concurrent completions that fill
 # the context (the KV caches' worst case), then with the queue full too, then with the largest
 # answers a request may ask for (n, echo and top logprobs at their limits over a long prompt),
 # one and then ten at once, and after them (what the heap gives back).
@@ -42,6 +43,15 @@ complete 16; mem "after 1 completion of 16 tokens"
 # Leave room for the prompt (a few tokens) and BOS under the context.
 full=$((CONTEXT - 16))
 complete "$full"; mem "after 1 completion filling the context ($full)"
+# Distinct 900-token prompts (their first tokens differ) until the prefix cache evicts: full.
+filled=0
+until [ "$(curl -sf "$url/metrics" | sed -n 's/^dlcm_prefix_cache_evictions_total //p')" != "0" ] || [ $filled -ge 2000 ]; do
+    python3 -c "import json,sys; k=int(sys.argv[1]); print(json.dumps({'prompt': [(k * 131 + i * 7919) % 8000 + 100 for i in range(900)], 'max_tokens': 1}))" "$filled" \
+        | curl -sf "$url/v1/completions" -H 'Content-Type: application/json' -d @- >/dev/null
+    filled=$((filled + 1))
+done
+mem "after filling the prefix cache ($filled prompts)"
+curl -sf "$url/metrics" | grep -E "^dlcm_prefix_cache_(bytes|entries) "
 pids=()
 for _ in $(seq 1 "$MAX_BATCH"); do complete "$full" & pids+=($!); done
 sleep 2; mem "during $MAX_BATCH concurrent (full batch)"
