@@ -149,7 +149,8 @@ struct ServeCommand: ParsableCommand {
             "load_seconds": .string(String(format: "%.2f", loadSeconds)), "dtype": .string(bundle.model.config.dtype),
             "quantized_products": .string(bundle.model.config.isQuantized ? products.rawValue : "-"), "kv_cache": .string(kvCache.rawValue),
             "packed_mb": .string(String(format: "%.1f", Double(bundle.model.packedWeights?.bytes ?? 0) / 1e6)),
-            "max_batch": .stringConvertible(engineConfiguration.maxRunning), "cpus": .string(pinning), "compute_nice": .string(computeNice), "api_keys": .stringConvertible(api.apiKeys.count),
+            "max_batch": .stringConvertible(engineConfiguration.maxRunning),
+            "prefix_cache_mb": .stringConvertible(engineConfiguration.prefixCacheBytes >> 20), "prefix_cache_shared": .stringConvertible(api.prefixCacheShared), "cpus": .string(pinning), "compute_nice": .string(computeNice), "api_keys": .stringConvertible(api.apiKeys.count),
             "open_endpoints": .string(api.openEndpoints.sorted().joined(separator: ",")), "cors": .string(describe(api.cors)),
             "log_level": .string(log.level.rawValue), "log_prompts": .stringConvertible(log.prompts),
         ])

@@ -1,6 +1,7 @@
 @testable import DLCMServer
 import DLCMEngine
 import Foundation
+import Locking
 import Testing
 import TestSupport
 
@@ -9,12 +10,13 @@ import TestSupport
 /// shared, the metrics and the request log's `cached_tokens`.
 @Suite struct PrefixCacheAPITests {
     /// A grid of 16 tokens so that the fixture's short prompts span several cells.
-    static func server(keys: [String] = [], shared: Bool = false, logger: LogCapture? = nil) throws -> TestServer {
+    static func server(keys: [String] = [], shared: Bool = false, logger: LogCapture? = nil,
+                       cacheBytes: Int = EngineConfiguration.defaultPrefixCacheBytes) throws -> TestServer {
         var api = APIConfiguration()
         api.apiKeys = APIKeys(keys)
         api.prefixCacheShared = shared
         if let logger { api.logger = logger.logger }
-        return try TestServer(engine: EngineConfiguration(prefillChunk: 16), api: api)
+        return try TestServer(engine: EngineConfiguration(prefillChunk: 16, prefixCacheBytes: cacheBytes), api: api)
     }
 
     /// A prompt of 60-odd tokens: three whole cells of 16 and part of a fourth.
@@ -101,6 +103,47 @@ import TestSupport
         let r = try s.post("/v1/completions", Self.body(extra))
         #expect(r.status == 400)
         #expect(r.error["param"] as? String == param)
+    }
+
+    /// A budget of fewer blocks than the prompts have, under 48 concurrent requests over 6 prompt
+    /// families: blocks are evicted and added while others resume from them, every request
+    /// answers, the budget holds, and a prompt's greedy answer is the same every time it is asked.
+    @Test func evictionUnderConcurrentLoad() throws {
+        let budget = 320 << 10   // about 20 blocks of the fixture, for 6 families of 5 cells
+        let s = try Self.server(cacheBytes: budget)
+        let families = (0..<6).map { "Family \($0): " + Self.prompt }
+        let answers = Locked<[Int: Set<String>]>([:])
+        let failures = Locked<[String]>([])
+        let port = s.port
+        // One thread per client: all 48 in flight at once (16 running, the rest queued).
+        let done = DispatchGroup()
+        for i in 0..<48 {
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                let f = i % families.count
+                let body = #"{"prompt":\#(jsonString(families[f] + (i % 2 == 0 ? "" : " Again?"))),"max_tokens":4,"temperature":0}"#
+                do {
+                    let client = try TestClient(port: port, receiveTimeout: 20)
+                    try client.request("POST", "/v1/completions", body: Array(body.utf8), contentType: "application/json", headers: [])
+                    let r = try client.expectResponse(isHead: false)
+                    guard r.status == 200 else { failures.withLock { $0.append("status \(r.status)") }; return }
+                    answers.withLock { $0[i % 12, default: []].insert(Self.text(r)) }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }.start()
+        }
+        #expect(done.wait(timeout: .now() + 60) == .success)
+        #expect(failures.withLock { $0 }.isEmpty)
+        #expect(answers.withLock { $0 }.values.allSatisfy { $0.count == 1 })
+        let metrics = try s.call("GET", "/metrics").text
+        func value(_ name: String) -> Double? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+        #expect((value("dlcm_prefix_cache_bytes") ?? .infinity) <= Double(budget))
+        #expect((value("dlcm_prefix_cache_evictions_total") ?? 0) > 0)
+        #expect((value("dlcm_prefix_cache_hit_tokens_total") ?? 0) > 0, "\(metrics.split(separator: "\n").filter { $0.hasPrefix("dlcm_prefix") })")
     }
 
     @Test func theRequestLogSaysCachedTokens() throws {
