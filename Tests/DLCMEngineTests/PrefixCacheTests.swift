@@ -150,6 +150,9 @@ import Testing
         let ids = sequences(model)
         for i in 0...3 { #expect(model.fed(ids[i]).first == [0, 1, 2, 3]) }
         #expect(engine.metrics.snapshot.prefixCacheEntries == 4)   // two cells each for scopes a and b
+        // Only the requests that could resume looked: not the one without a scope, nor the one
+        // that reads every prompt token for its log-probabilities.
+        #expect(engine.metrics.snapshot.prefixCacheQueriedTokens == 3 * 10)
     }
 
     /// Requests with the same prompt that arrive together read each shared cell once: the later

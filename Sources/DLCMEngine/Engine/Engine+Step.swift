@@ -58,7 +58,7 @@ extension Engine {
             seq.reserve(tokens: min(s.request.prompt.count + s.request.parameters.maxTokens, model.config.maxSeqLen))
             s.sequence = seq
             let read = resume(s, read: 0, over: hits[i])
-            if cacheScope(s) != nil { prefixCache.recordQuery(prompt: s.request.prompt.count, hit: read) }
+            if reusesCache(s) { prefixCache.recordQuery(prompt: s.request.prompt.count, hit: read) }
             s.phase = .prefilling(read: read)
             self.running.append(s)
         }
