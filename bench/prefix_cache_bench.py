@@ -6,7 +6,10 @@ requests with cache_prompt false, in alternating rounds, medians of the ratios.
    each round): cold (cache_prompt false) against warm (the prefix cached by earlier rounds).
 2. 16 streams at once, each a 512-token system prompt they all share plus its own question,
    64 tokens each: aggregate tokens/s and median time to first token, cache on against off.
-3. Memory: distinct 900-token prompts until the cache has evicted (it is full), then the
+3. A conversation of 6 chat turns (a 300-token system prompt, short user turns, 48-token
+   answers sent back as the assistant's messages): each turn's cached_tokens against its
+   prompt_tokens, so the share of a growing conversation that is resumed, answers included.
+4. Memory: distinct 900-token prompts until the cache has evicted (it is full), then the
    server's resident memory against what it was before, the prefix-cache gauge and the budget.
 
 Usage: bench/prefix_cache_bench.py [--model DIR] [--threads N] [--rounds R] [--prefix-cache-mb M]
@@ -129,7 +132,19 @@ for on in (True, False):
           f"{1000 * statistics.median(x[1] for x in r):7.1f} ms, cached prompt tokens per burst {statistics.median(x[2] for x in r):.0f}")
 print(f"  on / off tokens/s: median of ratios {statistics.median(tps_ratio):.2f}x; off / on TTFT: {statistics.median(ttft_ratio):.1f}x")
 
-# 3. Memory: fill the cache with distinct prompts until it evicts.
+# 3. A conversation: each turn repeats the previous ones and their answers.
+messages = [{"role": "system", "content": piece(40000, 300)}]
+print("conversation, 6 chat turns (48-token answers sent back): prompt_tokens / cached_tokens per turn")
+line = []
+for turn in range(6):
+    messages.append({"role": "user", "content": piece(41000 + 30 * turn, 12)})
+    r = call("POST", "/v1/chat/completions", {"messages": messages, "max_tokens": 48, "temperature": 0.8, "seed": turn})
+    usage = r["usage"]
+    line.append(f"{usage['prompt_tokens']}/{usage['prompt_tokens_details']['cached_tokens']}")
+    messages.append({"role": "assistant", "content": r["choices"][0]["message"]["content"]})
+print("  " + "  ".join(line))
+
+# 4. Memory: fill the cache with distinct prompts until it evicts.
 def status(field):
     return int(re.search(rf"{field}:\s+(\d+) kB", open(f"/proc/{server.pid}/status").read()).group(1)) * 1024
 def gauge(name):

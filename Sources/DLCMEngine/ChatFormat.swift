@@ -26,7 +26,10 @@ public struct ChatFormat: Sendable {
     /// Plain turns, `Role: text`, a blank line between them, and `Assistant:` to answer. With
     /// tools, a first turn lists them (one JSON object each) and says how to call one: the
     /// `<tool_call>` tags the server's tool-call grammar and parser use. An assistant turn's
-    /// earlier calls are written back the same way; tool results are `Tool:` turns.
+    /// earlier calls are written back the same way; tool results are `Tool:` turns. Text that
+    /// starts with a space (an answer the model began after `Assistant:`) follows the colon as it
+    /// is, so a conversation sent back repeats exactly the tokens the model read and wrote (and
+    /// the prefix cache resumes after them).
     static let builtInSource = """
         {%- if tools %}System: You can call these tools:
         {% for tool in tools %}{{ tool['function'] | tojson }}
@@ -34,7 +37,8 @@ public struct ChatFormat: Sendable {
 
         {% endif %}
         {%- for message in messages %}
-        {{- message['role'] | capitalize }}: {{ message['content'] or '' }}
+        {%- set content = message['content'] or '' %}
+        {{- message['role'] | capitalize }}:{{ '' if content.startswith(' ') else ' ' }}{{ content }}
         {%- for call in message['tool_calls'] or [] %}<tool_call>{{ {'name': call['function']['name'], 'arguments': call['function']['arguments']} | tojson }}</tool_call>{% endfor %}
         {{- '\n\n' }}
         {%- endfor %}

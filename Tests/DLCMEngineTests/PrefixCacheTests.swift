@@ -174,6 +174,34 @@ import Testing
         #expect(log.tokens(0) == log.tokens(1))
     }
 
+    /// A request that asks for it (`cacheAnswer`, a chat turn) has its prompt and answer read
+    /// into the cache after it ends, so the next turn, whose prompt repeats the answer, resumes
+    /// after it. A request that does not ask leaves only its prompt's cells.
+    @Test func anAnswerIsCachedForTheNextTurn() throws {
+        let model = FakeModel()
+        let engine = try start(model)
+        defer { engine.stop() }
+        let log = EventLog()
+        let prompt: [Int32] = [0] + (1...5).map { Int32($0) }   // 6 tokens: one whole cell
+        let turn = EngineRequest(prompt: prompt, parameters: greedy(7), cacheScope: "", cacheAnswer: true) { log.add(0, $0) }
+        try run(engine, log, 0, turn)
+        let answer = log.tokens(0)
+        #expect(answer.count == 7)
+        // 13 tokens: three whole cells, read again as a prompt once the turn has ended.
+        #expect(waitFor { engine.metrics.snapshot.prefixCacheEntries == 3 })
+        let fill = sequences(model)[1]
+        #expect(model.fed(fill) == [Array((prompt + answer)[4..<8]), Array((prompt + answer)[8..<12])])   // the first cell resumed
+        let next = prompt + answer + [90, 91, 92]
+        try run(engine, log, 1, request(log, 1, next))
+        #expect(stats(log, 1)?.cachedTokens == 12)
+        #expect(engine.metrics.snapshot.finished == 2)   // the fill is not a request
+        #expect(engine.metrics.snapshot.prefixCacheEntries == 4)   // and the new turn's last whole cell
+        // Without cacheAnswer: only the prompt's cells.
+        let other: [Int32] = [0] + (60...65).map { Int32($0) }
+        try run(engine, log, 2, request(log, 2, other, maxTokens: 9))
+        #expect(engine.metrics.snapshot.prefixCacheEntries == 4 + 1)
+    }
+
     /// A small budget under a stream of different long prompts: blocks come and go, the budget
     /// holds, every request completes.
     @Test func evictionUnderLoad() throws {

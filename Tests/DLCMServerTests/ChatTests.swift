@@ -180,6 +180,19 @@ import Testing
         return dir
     }
 
+    /// The built-in template writes an answer back as the model wrote it after `Assistant:` (its
+    /// leading space included, no second one), so the next turn's prompt repeats the answer's
+    /// tokens and the prefix cache resumes after them; other text gets the space after the colon.
+    @Test func builtInTemplateWritesAnswersBackAsGenerated() throws {
+        func message(_ role: String, _ content: String) -> JSON { .object([("role", .string(role)), ("content", .string(content))]) }
+        let turn = try sharedBundle.chatFormat.render(messages: [message("user", "Hello there")])
+        #expect(turn == "User: Hello there\n\nAssistant:")
+        let next = try sharedBundle.chatFormat.render(messages: [message("user", "Hello there"), message("assistant", " Hi, friend."),
+                                                                 message("user", "Again")])
+        #expect(next == turn + " Hi, friend.\n\nUser: Again\n\nAssistant:")
+        #expect(try sharedBundle.chatFormat.render(messages: [message("assistant", "No space")]).hasPrefix("Assistant: No space\n"))
+    }
+
     @Test func templateFromTokenizerConfig() throws {
         let config: JSON = .object([("chat_template", .string(Self.chatML)), ("eos_token", .string("<|endoftext|>"))])
         var text: [UInt8] = []

@@ -96,3 +96,46 @@ import Testing
         #expect(covered.count == 3, "spots covered: \(covered)")
     }
 }
+
+/// A conversation's next turn: its prompt repeats the previous prompt and the answer the model
+/// gave. The answer was cached as a prompt after the turn ended (`cacheAnswer`), so the next turn
+/// resumes after it, and still gets exactly what a cold read gives.
+@Suite(.serialized) struct ConversationCacheTests {
+    @Test(arguments: ["fixture", "shipped"])
+    func theNextTurnResumesAfterTheAnswerBitForBit(model: String) throws {
+        let bundle = try ModelBundle(directory: model == "shipped" ? PrefixCacheExactnessTests.shipped : fixtureDirectory, threads: 2)
+        let grid = 8
+        let engine = Engine(bundle: bundle, configuration: EngineConfiguration(prefillChunk: grid, prefixCacheBytes: 64 << 20))
+        try engine.start()
+        defer { engine.stop() }
+        var rng = SplitMix64(seed: UInt64(model.count))
+        let vocab = UInt64(bundle.model.config.vocabSize), bos = Int32(bundle.model.config.eotTokenID)
+        for trial in 0..<6 {
+            let first = [bos] + (0..<(20 + Int(rng.next() % 40))).map { _ in Int32(1 + rng.next() % (vocab - 1)) }
+            // The first turn, its answer kept: 30 tokens, whatever they are (no end of text).
+            var p = GenerationParameters()
+            p.maxTokens = 30
+            p.ignoreEOS = true
+            p.sampling.seed = UInt64(trial)
+            let answer = Locked<[Int32]>([]), done = DispatchSemaphore(value: 0)
+            let scope = "conversation \(trial)"
+            try engine.submit([EngineRequest(prompt: first, parameters: p, cacheScope: scope, cacheAnswer: true) { e in
+                if case .token(let t) = e { answer.withLock { $0.append(t.token.token) } }
+                if case .finished = e { done.signal() }
+            }])
+            #expect(done.wait(timeout: .now() + 60) == .success)
+            let next = first + answer.withLock { $0 } + (0..<(3 + Int(rng.next() % 10))).map { _ in Int32(1 + rng.next() % (vocab - 1)) }
+            let cold = try PrefixCacheExactnessTests.run(engine, next, scope: nil, seed: 7)
+            // The fill runs once the turn has ended; the next turn may come before it is done
+            // (then it resumes less): wait until it has.
+            let whole = (first.count + 30) / grid * grid
+            #expect(engineWait { engine.metrics.snapshot.waiting == 0 && engine.metrics.snapshot.running == 0 })
+            let warm = try PrefixCacheExactnessTests.run(engine, next, scope: scope, seed: 7)
+            #expect(warm.cached == whole, "trial \(trial): \(first.count) + 30 tokens")
+            var expected = cold
+            expected.cached = whole
+            let same = warm == expected
+            #expect(same, "trial \(trial)")
+        }
+    }
+}

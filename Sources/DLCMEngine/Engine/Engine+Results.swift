@@ -153,15 +153,18 @@ extension Engine {
         // Counted and freed before the caller hears of it, so that whoever reads the metrics after
         // the response sees this sequence gone.
         let seq = s.sequence
-        metrics.update { m in
-            m.finished += 1
-            if reason == .cancelled { m.cancelled += 1 }
-            if reason == .timeout { m.timedOut += 1 }
-            if let seq, seq.length > 0 {
-                m.tokensPerConcept.observe(Double(seq.length) / Double(max(seq.conceptCount + 1, 1)))
+        if !s.request.isInternal {
+            metrics.update { m in
+                m.finished += 1
+                if reason == .cancelled { m.cancelled += 1 }
+                if reason == .timeout { m.timedOut += 1 }
+                if let seq, seq.length > 0 {
+                    m.tokensPerConcept.observe(Double(seq.length) / Double(max(seq.conceptCount + 1, 1)))
+                }
             }
         }
         remove(s)
+        queueAnswerFill(s, reason: reason)
         publishGauges()
         s.request.onEvent(.finished(s.generation.finish ?? reason, text: text, s.stats))
         // Followers cannot outlive the leader that reads their prompt.
@@ -185,7 +188,7 @@ extension Engine {
         s.sequence = nil
         running.removeAll { $0 === s }
         waiting.removeAll { $0 === s }
-        inbox.withLock { $0.inSystem -= 1 }
+        if !s.request.isInternal { inbox.withLock { $0.inSystem -= 1 } }   // internal ones never count against the queue
     }
 
     func publishGauges() {

@@ -23,19 +23,33 @@ public final class EngineRequest: Sendable {
     /// left (PrefixCache.swift); different scopes never share. nil: this request neither reuses
     /// nor adds any (`cache_prompt: false`).
     public let cacheScope: String?
+    /// When it ends, read its prompt and what it generated into the prefix cache as a prompt, so
+    /// that a conversation's next turn resumes after this answer (`Engine.queueAnswerFill`).
+    public let cacheAnswer: Bool
+    /// Queued by the engine itself (an answer fill): nobody waits for it, and it is left out of
+    /// the request metrics.
+    let isInternal: Bool
     let onEvent: @Sendable (EngineEvent) -> Void
     let submitted = monotonicNanoseconds()
     private let cancelled = Atomic<Bool>(false)
 
-    public init(prompt: [Int32], parameters: GenerationParameters, promptLogprobs: Int? = nil,
-                reportConcepts: Bool = false, deadline: UInt64? = nil, cacheScope: String? = nil,
+    public convenience init(prompt: [Int32], parameters: GenerationParameters, promptLogprobs: Int? = nil,
+                reportConcepts: Bool = false, deadline: UInt64? = nil, cacheScope: String? = nil, cacheAnswer: Bool = false,
                 onEvent: @escaping @Sendable (EngineEvent) -> Void) {
+        self.init(prompt: prompt, parameters: parameters, promptLogprobs: promptLogprobs, reportConcepts: reportConcepts,
+                  deadline: deadline, cacheScope: cacheScope, cacheAnswer: cacheAnswer, isInternal: false, onEvent: onEvent)
+    }
+
+    init(prompt: [Int32], parameters: GenerationParameters, promptLogprobs: Int?, reportConcepts: Bool, deadline: UInt64?,
+         cacheScope: String?, cacheAnswer: Bool, isInternal: Bool, onEvent: @escaping @Sendable (EngineEvent) -> Void) {
         self.prompt = prompt
         self.parameters = parameters
         self.promptLogprobs = promptLogprobs
         self.reportConcepts = reportConcepts
         self.deadline = deadline
         self.cacheScope = cacheScope
+        self.cacheAnswer = cacheAnswer
+        self.isInternal = isInternal
         self.onEvent = onEvent
     }
 

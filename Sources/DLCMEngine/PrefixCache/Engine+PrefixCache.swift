@@ -60,6 +60,27 @@ extension Engine {
         return CellKey(scope: s.request.cacheScope!, parent: nil, tokens: prompt[read..<end])
     }
 
+    /// A finished request that asked for it (`cacheAnswer`) has its prompt and answer read into
+    /// the cache as one prompt, in whole cells, by an internal request queued behind the others.
+    /// The answer's tokens went through the model one per pass, so the states they left are not
+    /// those a prompt read in cells leaves (the same up to float rounding, not bit for bit); read
+    /// as a prompt, they are, and the conversation's next turn, whose prompt repeats them, resumes
+    /// after them. Only the cells the cache lacks are read (the rest resume), only when no
+    /// request waits (it never delays one), and never for a cancelled request.
+    func queueAnswerFill(_ s: EngineSlot, reason: FinishReason) {
+        guard reason != .cancelled, s.request.cacheAnswer, let scope = cacheScope(s), waiting.isEmpty else { return }
+        let g = prefixCache.blockTokens
+        let tokens = s.request.prompt + s.generation.generated
+        let whole = tokens.count / g * g
+        guard whole > s.request.prompt.count / g * g, whole <= model.config.maxSeqLen else { return }   // the answer completes a cell
+        var parameters = GenerationParameters()
+        parameters.maxTokens = 0
+        let fill = EngineRequest(prompt: Array(tokens[..<whole]), parameters: parameters, promptLogprobs: nil, reportConcepts: false,
+                                 deadline: nil, cacheScope: scope, cacheAnswer: false, isInternal: true) { _ in }
+        waiting.append(EngineSlot(request: fill, generation: Generation(tokenizer: tokenizer, prompt: fill.prompt, parameters: parameters,
+                                                                         eotTokenID: model.config.eotTokenID)))
+    }
+
     /// After a prompt chunk: a whole cell goes into the cache.
     func addBlock(_ s: EngineSlot, from: Int, count: Int, out: ForwardOutput) {
         guard let scope = cacheScope(s), s.cacheInserting, count == prefixCache.blockTokens,

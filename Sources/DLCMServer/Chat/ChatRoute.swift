@@ -9,6 +9,6 @@ extension APIServer {
         let job = GenerationJob(server: self, exchange: ex, fields: request.fields,
                                 renderer: ChatRenderer(server: self, request: request),
                                 prompts: [(request.prompt, request.promptTokens)])
-        try job.submit(documents: [engine.bundle.document(tokens: request.promptTokens)], promptLogprobs: nil)
+        try job.submit(documents: [engine.bundle.document(tokens: request.promptTokens)], promptLogprobs: nil, cacheAnswer: true)
     }
 }

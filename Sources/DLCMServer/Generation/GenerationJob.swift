@@ -56,8 +56,9 @@ final class GenerationJob: @unchecked Sendable {
     }
 
     /// Hands every (prompt, choice) sequence to the engine: prompts are model documents (BOS
-    /// first). Throws the API error for a full queue or a draining engine.
-    func submit(documents: [[Int32]], promptLogprobs: Int?) throws {
+    /// first). Throws the API error for a full queue or a draining engine. `cacheAnswer`: a chat
+    /// turn, whose answer the next turn's prompt repeats (`EngineRequest.cacheAnswer`).
+    func submit(documents: [[Int32]], promptLogprobs: Int?, cacheAnswer: Bool = false) throws {
         let timeout = min(server.configuration.requestTimeout, fields.timeout ?? .infinity)
         let deadline = monotonicNanoseconds() + UInt64(timeout * 1e9)
         let scope = fields.cacheScope(authorization: exchange.request.headers["Authorization"], server: server)
@@ -70,7 +71,8 @@ final class GenerationJob: @unchecked Sendable {
                 let index = p * fields.n + c
                 engineRequests.append(EngineRequest(
                     prompt: document, parameters: parameters, promptLogprobs: promptLogprobs,
-                    reportConcepts: fields.concepts, deadline: deadline, cacheScope: scope) { [self] event in handle(event, choice: index) })
+                    reportConcepts: fields.concepts, deadline: deadline, cacheScope: scope,
+                    cacheAnswer: cacheAnswer && fields.n == 1) { [self] event in handle(event, choice: index) })
             }
         }
         setRequests(engineRequests)
