@@ -202,6 +202,25 @@ import Testing
         #expect(engine.metrics.snapshot.prefixCacheEntries == 4 + 1)
     }
 
+    /// An answer is read into the cache only when nothing else runs or waits: while another
+    /// request decodes, the fill waits (and is reported pending).
+    @Test func answerFillsWaitForAnIdleEngine() throws {
+        let model = FakeModel()
+        let engine = try start(model, step: 0.002)
+        defer { engine.stop() }
+        let log = EventLog()
+        let prompt: [Int32] = [0] + (1...5).map { Int32($0) }
+        try engine.submit([EngineRequest(prompt: prompt, parameters: greedy(7), cacheScope: "", cacheAnswer: true) { log.add(0, $0) }])
+        try engine.submit([request(log, 1, [0, 50, 51], maxTokens: 60)])
+        #expect(waitFor { log.finished(0) })
+        #expect(!log.finished(1))
+        #expect(waitFor { engine.metrics.snapshot.pendingAnswerFills == 1 })
+        #expect(sequences(model).count == 2)   // no third sequence (the fill) while the other decodes
+        #expect(waitFor { log.finished(1) && engine.metrics.snapshot.pendingAnswerFills == 0 })
+        #expect(sequences(model).count == 3)
+        #expect(engine.metrics.snapshot.prefixCacheEntries == 3)
+    }
+
     /// A small budget under a stream of different long prompts: blocks come and go, the budget
     /// holds, every request completes.
     @Test func evictionUnderLoad() throws {

@@ -126,10 +126,10 @@ import Testing
             #expect(done.wait(timeout: .now() + 60) == .success)
             let next = first + answer.withLock { $0 } + (0..<(3 + Int(rng.next() % 10))).map { _ in Int32(1 + rng.next() % (vocab - 1)) }
             let cold = try PrefixCacheExactnessTests.run(engine, next, scope: nil, seed: 7)
-            // The fill runs once the turn has ended; the next turn may come before it is done
-            // (then it resumes less): wait until it has.
+            // The answer is read into the cache when the engine is idle (after the cold read);
+            // a next turn that came before would resume less: wait until it has been.
             let whole = (first.count + 30) / grid * grid
-            #expect(engineWait { engine.metrics.snapshot.waiting == 0 && engine.metrics.snapshot.running == 0 })
+            #expect(engineWait { engine.metrics.snapshot.pendingAnswerFills == 0 })
             let warm = try PrefixCacheExactnessTests.run(engine, next, scope: scope, seed: 7)
             #expect(warm.cached == whole, "trial \(trial): \(first.count) + 30 tokens")
             var expected = cold

@@ -196,7 +196,9 @@ extension Engine {
         let queued = inbox.withLock { $0.new.count } + waiting.count
         let run = running.count
         let cache = prefixCache.statistics
+        let fills = answerFills.count + running.filter(\.request.isInternal).count + waiting.filter(\.request.isInternal).count
         metrics.update { m in
+            m.pendingAnswerFills = fills
             m.waiting = queued
             m.running = run
             m.kvCacheBytes = kv

@@ -17,6 +17,7 @@ extension Engine {
                 finish(s, .timeout)
             }
         }
+        admitAnswerFill()
         // Prompts being read take the blocks other requests added meanwhile; each whole cell a
         // prompt would share is claimed by the first slot to read it, later ones wait a step.
         var claimed = Set<CellKey>()

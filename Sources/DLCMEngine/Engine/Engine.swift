@@ -77,6 +77,8 @@ public final class Engine: @unchecked Sendable {
     var waiting: [EngineSlot] = []
     var running: [EngineSlot] = []
     let prefixCache: PrefixCache
+    /// Internal requests that read ended answers into the prefix cache when the engine is idle.
+    var answerFills: [EngineSlot] = []
     /// Token events of the last step not handed to their requests yet (see `deferEvent`).
     var deferredEvents: [(slot: EngineSlot, event: EngineEvent)] = []
     var deliveringEvents: [(slot: EngineSlot, event: EngineEvent)] = []

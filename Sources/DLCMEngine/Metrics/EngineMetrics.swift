@@ -13,6 +13,8 @@ public struct EngineMetricsSnapshot: Sendable {
     public var prefixCacheQueriedTokens: UInt64 = 0
     public var prefixCacheHitTokens: UInt64 = 0
     public var prefixCacheEvictions: UInt64 = 0
+    /// Ended answers waiting for an idle engine to be read into the prefix cache.
+    public var pendingAnswerFills = 0
     public var promptTokens: UInt64 = 0
     public var generatedTokens: UInt64 = 0
     /// Concepts closed by the router (prompt and generated tokens).

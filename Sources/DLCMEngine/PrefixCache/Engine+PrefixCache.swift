@@ -61,14 +61,14 @@ extension Engine {
     }
 
     /// A finished request that asked for it (`cacheAnswer`) has its prompt and answer read into
-    /// the cache as one prompt, in whole cells, by an internal request queued behind the others.
-    /// The answer's tokens went through the model one per pass, so the states they left are not
-    /// those a prompt read in cells leaves (the same up to float rounding, not bit for bit); read
-    /// as a prompt, they are, and the conversation's next turn, whose prompt repeats them, resumes
-    /// after them. Only the cells the cache lacks are read (the rest resume), only when no
-    /// request waits (it never delays one), and never for a cancelled request.
+    /// the cache as one prompt, in whole cells, by an internal request run when the engine has
+    /// nothing else to do (`admitAnswerFill`). The answer's tokens went through the model one per
+    /// pass, so the states they left are not those a prompt read in cells leaves (the same up to
+    /// float rounding, not bit for bit); read as a prompt, they are, and the conversation's next
+    /// turn, whose prompt repeats them, resumes after them. Never for a cancelled request; the
+    /// `maxAnswerFills` latest wait, older ones are dropped.
     func queueAnswerFill(_ s: EngineSlot, reason: FinishReason) {
-        guard reason != .cancelled, s.request.cacheAnswer, let scope = cacheScope(s), waiting.isEmpty else { return }
+        guard reason != .cancelled, s.request.cacheAnswer, let scope = cacheScope(s) else { return }
         let g = prefixCache.blockTokens
         let tokens = s.request.prompt + s.generation.generated
         let whole = tokens.count / g * g
@@ -77,8 +77,27 @@ extension Engine {
         parameters.maxTokens = 0
         let fill = EngineRequest(prompt: Array(tokens[..<whole]), parameters: parameters, promptLogprobs: nil, reportConcepts: false,
                                  deadline: nil, cacheScope: scope, cacheAnswer: false, isInternal: true) { _ in }
-        waiting.append(EngineSlot(request: fill, generation: Generation(tokenizer: tokenizer, prompt: fill.prompt, parameters: parameters,
-                                                                         eotTokenID: model.config.eotTokenID)))
+        answerFills.append(EngineSlot(request: fill, generation: Generation(tokenizer: tokenizer, prompt: fill.prompt, parameters: parameters,
+                                                                             eotTokenID: model.config.eotTokenID)))
+        if answerFills.count > Self.maxAnswerFills { answerFills.removeFirst() }
+    }
+
+    /// Answer fills waiting for an idle engine, at most this many (the latest).
+    static let maxAnswerFills = 16
+
+    /// With no request running or waiting, the latest answer fill whose cells the cache does not
+    /// all hold yet joins the queue: fills use only time nobody else wants (a request that
+    /// arrives meanwhile runs beside it).
+    func admitAnswerFill() {
+        guard running.isEmpty, waiting.isEmpty else { return }
+        while let fill = answerFills.popLast() {
+            let prompt = fill.request.prompt
+            let held = prefixCache.match(scope: fill.request.cacheScope!, prompt: prompt, limit: prompt.count).count * prefixCache.blockTokens
+            if held < prompt.count {
+                waiting.append(fill)
+                return
+            }
+        }
     }
 
     /// After a prompt chunk: a whole cell goes into the cache.

@@ -10,6 +10,6 @@ extension APIServer {
                                 renderer: CompletionRenderer(server: self, request: request),
                                 prompts: request.prompts.map { ($0.text, $0.tokens) })
         try job.submit(documents: request.prompts.map { engine.bundle.document(tokens: $0.tokens) },
-                       promptLogprobs: request.echo ? request.logprobs : nil)
+                       promptLogprobs: request.echo ? request.logprobs : nil, cacheAnswer: request.prompts.count == 1)
     }
 }

@@ -56,8 +56,9 @@ final class GenerationJob: @unchecked Sendable {
     }
 
     /// Hands every (prompt, choice) sequence to the engine: prompts are model documents (BOS
-    /// first). Throws the API error for a full queue or a draining engine. `cacheAnswer`: a chat
-    /// turn, whose answer the next turn's prompt repeats (`EngineRequest.cacheAnswer`).
+    /// first). Throws the API error for a full queue or a draining engine. `cacheAnswer`: keep the
+    /// answer for a next turn whose prompt repeats it (`EngineRequest.cacheAnswer`; one prompt,
+    /// n 1).
     func submit(documents: [[Int32]], promptLogprobs: Int?, cacheAnswer: Bool = false) throws {
         let timeout = min(server.configuration.requestTimeout, fields.timeout ?? .infinity)
         let deadline = monotonicNanoseconds() + UInt64(timeout * 1e9)

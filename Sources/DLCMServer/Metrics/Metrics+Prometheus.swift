@@ -47,6 +47,8 @@ extension APIServer {
         out.counter("dlcm_prefix_cache_queried_tokens_total", "Prompt tokens (BOS included) of requests that looked in the prefix cache.",
                     Double(e.prefixCacheQueriedTokens))
         out.counter("dlcm_prefix_cache_hit_tokens_total", "Prompt tokens resumed from the prefix cache instead of read.", Double(e.prefixCacheHitTokens))
+        out.gauge("dlcm_prefix_cache_pending_answer_fills", "Ended answers waiting for an idle engine to be read into the prefix cache (or being read).",
+                  Double(e.pendingAnswerFills))
         out.counter("dlcm_prefix_cache_evictions_total", "Blocks evicted from the prefix cache to stay within its budget.", Double(e.prefixCacheEvictions))
         out.counter("dlcm_prompt_tokens_total", "Prompt tokens read by the model (BOS included).", Double(e.promptTokens))
         out.counter("dlcm_generated_tokens_total", "Generated tokens fed back through the model.", Double(e.generatedTokens))
