@@ -23,16 +23,19 @@ public final class Server: Sendable {
     public let configuration: ServerConfiguration
     public let counters = ServerCounters()
     private let handler: HTTPHandler
+    private let quick: QuickHandler?
     private let clock: any MonotonicClock
     private let running = Locked<Running?>(nil)
 
     public init(
         configuration: ServerConfiguration = ServerConfiguration(),
         clock: any MonotonicClock = SystemMonotonicClock(),
+        quick: QuickHandler? = nil,
         handler: @escaping HTTPHandler
     ) {
         self.configuration = configuration
         self.clock = clock
+        self.quick = quick
         self.handler = handler
     }
 
@@ -60,7 +63,7 @@ public final class Server: Sendable {
             do {
                 mailbox = try LoopMailbox()
                 loop = try EventLoop(
-                    configuration: configuration, listenFD: listenFD, handler: handler,
+                    configuration: configuration, listenFD: listenFD, handler: handler, quick: quick,
                     counters: counters, mailbox: mailbox, clock: clock, tlsContext: tlsContext)
             } catch {
                 closeDescriptor(listenFD)

@@ -11,10 +11,10 @@ public struct Histogram: Sendable {
         counts = [UInt64](repeating: 0, count: bounds.count)
     }
 
-    public mutating func observe(_ value: Double) {
-        sum += value
-        count += 1
-        if let i = bounds.firstIndex(where: { value <= $0 }) { counts[i] += 1 }
+    public mutating func observe(_ value: Double, times: UInt64 = 1) {
+        sum += value * Double(times)
+        count += times
+        if let i = bounds.firstIndex(where: { value <= $0 }) { counts[i] += times }
     }
 
     /// Seconds from 0.5 ms to 60 s.

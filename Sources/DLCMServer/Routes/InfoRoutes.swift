@@ -30,31 +30,44 @@ extension APIServer {
     /// Liveness: the engine loop goes round at least every 100 ms when idle and once per step when
     /// busy; a loop that has not for `stallSeconds` is stuck.
     func health(_ ex: Exchange) {
-        let age = engine.secondsSinceHeartbeat
-        let ok = age < configuration.stallSeconds
-        // Written by hand, the age in whole microseconds: every kubelet and load balancer asks
-        // this every few seconds, and as a JSON tree with a Double's shortest decimal the body
-        // was a fifth of the request's CPU.
-        var body: [UInt8] = []
-        body.reserveCapacity(112)
-        body += (ok ? #"{"status":"ok","engine_loop_iterations":"# : #"{"status":"stalled","engine_loop_iterations":"#).utf8
-        body += String(engine.loopIterations).utf8
-        body += #","seconds_since_engine_heartbeat":"#.utf8
-        let micros = UInt64((min(max(age, 0), 1e9) * 1e6).rounded())
-        let fraction = String(micros % 1_000_000)
-        body += String(micros / 1_000_000).utf8
-        body.append(UInt8(ascii: "."))
-        body += repeatElement(UInt8(ascii: "0"), count: 6 - fraction.utf8.count)
-        body += fraction.utf8
-        body.append(UInt8(ascii: "}"))
-        ex.respond(status: ok ? .ok : .serviceUnavailable, headers: ["Content-Type": "application/json"], body: body)
+        let (status, body) = healthAnswer()
+        ex.respond(status: status, headers: ["Content-Type": "application/json"], body: body)
     }
 
     /// Readiness: the model is loaded (it is, or this server would not exist) and not draining.
     func ready(_ ex: Exchange) {
+        let (status, body) = readyAnswer()
+        ex.respond(status: status, headers: ["Content-Type": "application/json"], body: body)
+    }
+
+    /// /health's status and body. Written by hand, the heartbeat's age in whole microseconds:
+    /// every kubelet and load balancer asks this every few seconds, and as a JSON tree with a
+    /// Double's shortest decimal the body was a fifth of the request's CPU.
+    func healthAnswer() -> (HTTPStatus, [UInt8]) {
+        let age = engine.secondsSinceHeartbeat
+        let ok = age < configuration.stallSeconds
+        var body: [UInt8] = []
+        body.reserveCapacity(112)
+        body += ok ? Self.healthOK : Self.healthStalled
+        appendDecimal(engine.loopIterations, to: &body)
+        body += Self.healthAge
+        let micros = UInt64((min(max(age, 0), 1e9) * 1e6).rounded())
+        appendDecimal(micros / 1_000_000, to: &body)
+        body.append(UInt8(ascii: "."))
+        appendDecimal(micros % 1_000_000, digits: 6, to: &body)
+        body.append(UInt8(ascii: "}"))
+        return (ok ? .ok : .serviceUnavailable, body)
+    }
+
+    private static let healthOK = Array(#"{"status":"ok","engine_loop_iterations":"#.utf8)
+    private static let healthStalled = Array(#"{"status":"stalled","engine_loop_iterations":"#.utf8)
+    private static let healthAge = Array(#","seconds_since_engine_heartbeat":"#.utf8)
+
+    /// /ready's status and body.
+    func readyAnswer() -> (HTTPStatus, [UInt8]) {
         let draining = isDraining
-        ex.respond(.object([("status", .string(draining ? "draining" : "ready")), ("model", .string(modelName))]),
-                   status: draining ? .serviceUnavailable : .ok)
+        let body: JSON = .object([("status", .string(draining ? "draining" : "ready")), ("model", .string(modelName))])
+        return (draining ? .serviceUnavailable : .ok, body.bytes)
     }
 
     /// Checks a request's optional `model` against the one served.
@@ -63,5 +76,19 @@ extension APIServer {
             throw APIError(status: .notFound, message: "the model '\(m)' does not exist; this server serves '\(modelName)'",
                            type: "invalid_request_error", param: "model", code: "model_not_found")
         }
+    }
+}
+
+/// `value` in decimal, zero-padded to at least `digits` digits, appended without a String.
+func appendDecimal(_ value: UInt64, digits: Int = 1, to bytes: inout [UInt8]) {
+    var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
+    withUnsafeMutableBytes(of: &scratch) { buffer in
+        var v = value, n = 0
+        repeat {
+            buffer[23 - n] = UInt8(ascii: "0") + UInt8(v % 10)
+            v /= 10
+            n += 1
+        } while v > 0 || n < digits
+        bytes.append(contentsOf: buffer[(24 - n)...])
     }
 }

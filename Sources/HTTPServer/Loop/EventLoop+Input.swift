@@ -138,6 +138,10 @@ extension EventLoop {
 
     func dispatch(_ connection: Connection) {
         guard let head = connection.head else { return }
+        if connection.body.isEmpty, let quick, let answer = quick(head) {
+            answerAtOnce(connection, head: head, answer)
+            return
+        }
         connection.sequence += 1
         connection.state = .inFlight
         connection.responseEnd = nil
@@ -153,6 +157,21 @@ extension EventLoop {
         connection.head = nil
         connection.body = []
         handler(request, responder)
+    }
+
+    /// A quick answer: written into the output and sent now, as a responder's complete response
+    /// would be (the same bytes, keep-alive and drain rules), without the responder.
+    func answerAtOnce(_ connection: Connection, head: HTTPRequestHead, _ answer: QuickAnswer) {
+        connection.sequence += 1
+        connection.state = .inFlight
+        connection.responseStarted = true
+        counters.increment(counters.requests)
+        let keepAlive = head.keepAlive && !draining
+        connection.responseEnd = keepAlive ? .keepAlive : .close
+        connection.head = nil
+        ResponseWriter.appendQuick(answer, isHead: head.method == "HEAD", keepAlive: keepAlive, requestVersion: head.version,
+                                   to: &connection.output)
+        flush(connection)   // done writing: back to reading (or closing), as after any response
     }
 
     /// Keeps epoll's interest set in line with what the connection can do now.

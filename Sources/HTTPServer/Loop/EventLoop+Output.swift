@@ -68,7 +68,8 @@ extension EventLoop {
         connection.state = .reading
         connection.parser.reset()
         connection.timer.enter(.idle, now: now)
-        ready.append(connection)
+        // Pipelined input waits to be parsed; without any, the caller's updateInterest is all.
+        if connection.pendingInput > 0 || connection.readPaused { ready.append(connection) }
     }
 
     /// Answers with the server's own JSON error, then closes (after the bytes leave).

@@ -17,6 +17,7 @@ final class EventLoop: @unchecked Sendable {  // handed to its thread once, then
 
     let configuration: ServerConfiguration
     let handler: HTTPHandler
+    let quick: QuickHandler?
     let counters: ServerCounters
     let mailbox: LoopMailbox
     let clock: any MonotonicClock
@@ -40,12 +41,13 @@ final class EventLoop: @unchecked Sendable {  // handed to its thread once, then
     let inputCap: Int
 
     init(
-        configuration: ServerConfiguration, listenFD: Int32, handler: @escaping HTTPHandler,
+        configuration: ServerConfiguration, listenFD: Int32, handler: @escaping HTTPHandler, quick: QuickHandler? = nil,
         counters: ServerCounters, mailbox: LoopMailbox, clock: any MonotonicClock,
         tlsContext: TLSContext? = nil
     ) throws {
         self.configuration = configuration
         self.handler = handler
+        self.quick = quick
         self.counters = counters
         self.mailbox = mailbox
         self.clock = clock

@@ -50,8 +50,9 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// Whether a comma-separated header (e.g. Connection) lists `token`, ignoring case.
     public func containsToken(_ token: String, in name: String) -> Bool {
-        for value in values(for: name) {
-            for part in value.split(separator: ",") {
+        // Read in place: this runs for every request (Connection, for keep-alive).
+        for field in fields where asciiCaseInsensitiveEquals(field.name, name) {
+            for part in field.value.split(separator: ",") {
                 if asciiCaseInsensitiveEquals(part.trimmingOWS(), token) { return true }
             }
         }
@@ -62,6 +63,15 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 func asciiCaseInsensitiveEquals<A: StringProtocol, B: StringProtocol>(_ a: A, _ b: B) -> Bool {
     let x = a.utf8, y = b.utf8
     guard x.count == y.count else { return false }
+    // Over the bytes in place where both have them (native strings do): header look-ups run
+    // several times per request, and stepping two UTF8View iterators in step was 1% of a probe.
+    let inPlace = x.withContiguousStorageIfAvailable { xs in
+        y.withContiguousStorageIfAvailable { ys in
+            for i in 0..<xs.count where asciiLower(xs[i]) != asciiLower(ys[i]) { return false }
+            return true
+        }
+    }
+    if let inPlace, let result = inPlace { return result }
     for (p, q) in zip(x, y) where asciiLower(p) != asciiLower(q) { return false }
     return true
 }

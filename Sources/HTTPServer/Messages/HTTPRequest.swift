@@ -25,14 +25,15 @@ public struct HTTPRequestHead: Sendable, Equatable {
         self.headers = headers
     }
 
-    /// The target up to `?`, undecoded.
+    /// The target up to `?`, undecoded. (Searched as bytes: a search by Character, grapheme
+    /// by grapheme, was 3% of a probe's CPU.)
     public var path: Substring {
-        target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
+        target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...]
     }
 
     /// The target after `?`, undecoded; nil when there is none.
     public var query: Substring? {
-        target.firstIndex(of: "?").map { target[target.index(after: $0)...] }
+        target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[target.utf8.index(after: $0)...] }
     }
 
     /// HTTP/1.1 defaults to persistent connections, HTTP/1.0 only with `Connection: keep-alive`.

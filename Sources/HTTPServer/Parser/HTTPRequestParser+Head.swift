@@ -89,12 +89,21 @@ extension HTTPRequestParser {
 
     /// Decides how the body is framed (RFC 9112 6.3), refusing every ambiguous shape.
     mutating func finishHead(_ onEvent: (Event) -> Void) throws(HTTPParseError) {
-        let hosts = headers.values(for: "Host").count
+        // One pass over the fields (every request comes through here): the Host count and the
+        // framing headers, collected only when present.
+        var hosts = 0
+        var transferEncodings: [String] = [], contentLengths: [String] = []
+        for field in headers {
+            switch field.name.utf8.count {
+            case 4 where asciiCaseInsensitiveEquals(field.name, "Host"): hosts += 1
+            case 14 where asciiCaseInsensitiveEquals(field.name, "Content-Length"): contentLengths.append(field.value)
+            case 17 where asciiCaseInsensitiveEquals(field.name, "Transfer-Encoding"): transferEncodings.append(field.value)
+            default: break
+            }
+        }
         if version == .http1_1 ? hosts != 1 : hosts > 1 {
             throw .badRequest(hosts == 0 ? "missing Host header" : "multiple Host headers")
         }
-        let transferEncodings = headers.values(for: "Transfer-Encoding")
-        let contentLengths = headers.values(for: "Content-Length")
         if !transferEncodings.isEmpty {
             if !contentLengths.isEmpty { throw .badRequest("both Content-Length and Transfer-Encoding") }
             if version == .http1_0 { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
