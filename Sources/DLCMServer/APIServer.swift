@@ -44,7 +44,7 @@ public final class APIServer: Sendable {
 
     /// Binds and starts serving.
     public func start() throws {
-        let http = Server(configuration: httpConfiguration, quick: { [weak self] head in self?.quickAnswer(head) }) { [weak self] request, responder in
+        let http = Server(configuration: httpConfiguration, quick: { [weak self] head, answer in self?.quickAnswer(head, &answer) ?? false }) { [weak self] request, responder in
             guard let self else { responder.respondError(status: .serviceUnavailable, message: "shutting down"); return }
             self.handle(request, responder)
         }

@@ -11,9 +11,12 @@ struct ServerQuickAnswerTests {
     static let lines = Array("Content-Type: text/plain\r\nX-Kind: probe\r\n".utf8)
 
     static func server(_ body: (Server) throws -> Void) throws {
-        let quick: QuickHandler = { head in
-            head.path == "/q" ? QuickAnswer(status: head.headers["X-Fail"] == nil ? .ok : .serviceUnavailable,
-                                            headerLines: lines, body: Array("quick".utf8)) : nil
+        let quick: QuickHandler = { head, answer in
+            guard head.path == "/q" else { return false }
+            answer.status = head.headers["X-Fail"] == nil ? .ok : .serviceUnavailable
+            answer.headerLines += lines
+            answer.body += "quick".utf8
+            return true
         }
         let handler: HTTPHandler = { request, responder in
             switch request.path {

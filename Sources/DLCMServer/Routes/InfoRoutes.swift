@@ -30,24 +30,24 @@ extension APIServer {
     /// Liveness: the engine loop goes round at least every 100 ms when idle and once per step when
     /// busy; a loop that has not for `stallSeconds` is stuck.
     func health(_ ex: Exchange) {
-        let (status, body) = healthAnswer()
+        var body: [UInt8] = []
+        let status = healthAnswer(into: &body)
         ex.respond(status: status, headers: ["Content-Type": "application/json"], body: body)
     }
 
     /// Readiness: the model is loaded (it is, or this server would not exist) and not draining.
     func ready(_ ex: Exchange) {
-        let (status, body) = readyAnswer()
+        var body: [UInt8] = []
+        let status = readyAnswer(into: &body)
         ex.respond(status: status, headers: ["Content-Type": "application/json"], body: body)
     }
 
-    /// /health's status and body. Written by hand, the heartbeat's age in whole microseconds:
-    /// every kubelet and load balancer asks this every few seconds, and as a JSON tree with a
-    /// Double's shortest decimal the body was a fifth of the request's CPU.
-    func healthAnswer() -> (HTTPStatus, [UInt8]) {
+    /// /health's body (appended) and status. Written by hand, the heartbeat's age in whole
+    /// microseconds: every kubelet and load balancer asks this every few seconds, and as a JSON
+    /// tree with a Double's shortest decimal the body was a fifth of the request's CPU.
+    func healthAnswer(into body: inout [UInt8]) -> HTTPStatus {
         let age = engine.secondsSinceHeartbeat
         let ok = age < configuration.stallSeconds
-        var body: [UInt8] = []
-        body.reserveCapacity(112)
         body += ok ? Self.healthOK : Self.healthStalled
         appendDecimal(engine.loopIterations, to: &body)
         body += Self.healthAge
@@ -56,18 +56,18 @@ extension APIServer {
         body.append(UInt8(ascii: "."))
         appendDecimal(micros % 1_000_000, digits: 6, to: &body)
         body.append(UInt8(ascii: "}"))
-        return (ok ? .ok : .serviceUnavailable, body)
+        return ok ? .ok : .serviceUnavailable
     }
 
     private static let healthOK = Array(#"{"status":"ok","engine_loop_iterations":"#.utf8)
     private static let healthStalled = Array(#"{"status":"stalled","engine_loop_iterations":"#.utf8)
     private static let healthAge = Array(#","seconds_since_engine_heartbeat":"#.utf8)
 
-    /// /ready's status and body.
-    func readyAnswer() -> (HTTPStatus, [UInt8]) {
+    /// /ready's body (appended) and status.
+    func readyAnswer(into body: inout [UInt8]) -> HTTPStatus {
         let draining = isDraining
-        let body: JSON = .object([("status", .string(draining ? "draining" : "ready")), ("model", .string(modelName))])
-        return (draining ? .serviceUnavailable : .ok, body.bytes)
+        JSON.object([("status", .string(draining ? "draining" : "ready")), ("model", .string(modelName))]).write(to: &body)
+        return draining ? .serviceUnavailable : .ok
     }
 
     /// Checks a request's optional `model` against the one served.

@@ -10,33 +10,33 @@ import MonotonicTime
 /// "HTTP and TLS"). Anything else (another method, a CORS request, a probe that needs an API key)
 /// takes the general path.
 extension APIServer {
-    func quickAnswer(_ head: HTTPRequestHead) -> QuickAnswer? {
-        guard head.method == "GET" || head.method == "HEAD" else { return nil }
+    func quickAnswer(_ head: HTTPRequestHead, _ answer: inout QuickAnswer) -> Bool {
+        guard head.method == "GET" || head.method == "HEAD" else { return false }
         let path = head.path
         let health: Bool
-        if path == "/health" { health = true } else if path == "/ready" { health = false } else { return nil }
+        if path == "/health" { health = true } else if path == "/ready" { health = false } else { return false }
         let route = health ? "/health" : "/ready"
         guard !configuration.cors.isEnabled || head.headers["Origin"] == nil,
-              configuration.apiKeys.isEmpty || configuration.openEndpoints.contains(route) else { return nil }
-        let (status, body) = health ? healthAnswer() : readyAnswer()
-        var lines = Self.probeHeaderStart
-        lines.reserveCapacity(lines.count + 40)
-        let idStart = lines.count
-        RequestID.append(resolving: head.headers["X-Request-Id"], to: &lines)
-        let idEnd = lines.count
-        lines += "\r\n".utf8
+              configuration.apiKeys.isEmpty || configuration.openEndpoints.contains(route) else { return false }
+        answer.status = health ? healthAnswer(into: &answer.body) : readyAnswer(into: &answer.body)
+        answer.headerLines += Self.probeHeaderStart
+        let idStart = answer.headerLines.count
+        RequestID.append(resolving: head.headers["X-Request-Id"], to: &answer.headerLines)
+        let idEnd = answer.headerLines.count
+        answer.headerLines += "\r\n".utf8
         // Counted with no duration (it is a microsecond or two): a clock read each side was a
         // tenth of the Swift side of a probe on a VM.
-        httpMetrics.recordProbe(health: health, ok: status.code == 200)
+        let ok = answer.status.code == 200
+        httpMetrics.recordProbe(health: health, ok: ok)
         // As `Exchange.record` logs it: answered probes at debug, a failing one at error.
-        let level: Logger.Level = status.code >= 500 ? .error : .debug
+        let level: Logger.Level = ok ? .debug : .error
         if configuration.logger.logLevel <= level {
             let now = monotonicNanoseconds()
             configuration.logger.log(level: level, "request", metadata: RequestLog().metadata(
-                id: String(decoding: lines[idStart..<idEnd], as: UTF8.self), method: head.method, route: route,
-                status: status.code, started: now, now: now))
+                id: String(decoding: answer.headerLines[idStart..<idEnd], as: UTF8.self), method: head.method, route: route,
+                status: answer.status.code, started: now, now: now))
         }
-        return QuickAnswer(status: status, headerLines: lines, body: body)
+        return true
     }
 
     private static let probeHeaderStart = Array("Content-Type: application/json\r\nX-Request-Id: ".utf8)

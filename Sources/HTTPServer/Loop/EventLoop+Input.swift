@@ -138,9 +138,12 @@ extension EventLoop {
 
     func dispatch(_ connection: Connection) {
         guard let head = connection.head else { return }
-        if connection.body.isEmpty, let quick, let answer = quick(head) {
-            answerAtOnce(connection, head: head, answer)
-            return
+        if connection.body.isEmpty, let quick {
+            quickAnswer.clear()
+            if quick(head, &quickAnswer) {
+                answerAtOnce(connection, head: head, quickAnswer)
+                return
+            }
         }
         connection.sequence += 1
         connection.state = .inFlight
@@ -169,8 +172,13 @@ extension EventLoop {
         let keepAlive = head.keepAlive && !draining
         connection.responseEnd = keepAlive ? .keepAlive : .close
         connection.head = nil
-        ResponseWriter.appendQuick(answer, isHead: head.method == "HEAD", keepAlive: keepAlive, requestVersion: head.version,
-                                   to: &connection.output)
+        let second = time(nil)
+        if second != dateSecond {
+            dateSecond = second
+            dateLine = Array("Date: ".utf8) + HTTPDate.format(second) + Array("\r\n".utf8)
+        }
+        ResponseWriter.appendQuick(answer, dateLine: dateLine, isHead: head.method == "HEAD", keepAlive: keepAlive,
+                                   requestVersion: head.version, to: &connection.output)
         flush(connection)   // done writing: back to reading (or closing), as after any response
     }
 

@@ -18,6 +18,12 @@ final class EventLoop: @unchecked Sendable {  // handed to its thread once, then
     let configuration: ServerConfiguration
     let handler: HTTPHandler
     let quick: QuickHandler?
+    /// The answer `quick` fills, its buffers reused from request to request.
+    @exclusivity(unchecked) var quickAnswer = QuickAnswer()
+    /// The Date line of quick answers and the second it was made for (the loop's own copy: the
+    /// shared `HTTPDate` takes a lock).
+    var dateSecond = -1
+    var dateLine: [UInt8] = []
     let counters: ServerCounters
     let mailbox: LoopMailbox
     let clock: any MonotonicClock

@@ -26,6 +26,8 @@ extension HTTPRequestParser {
     /// must accept, as the origin form the routes see (`/path?query`); the authority is dropped,
     /// as is Host, since nothing here routes by host. nil for any other form.
     static func originForm(ofAbsolute target: ArraySlice<UInt8>) throws(HTTPParseError) -> String? {
+        // The usual origin form settles it without the copy below (this runs per request).
+        if target.first == UInt8(ascii: "/") || target.first == UInt8(ascii: "*") { return nil }
         let lower = target.prefix(8).map { $0 | 0x20 }  // ASCII letters to lower case
         let schemeLength: Int
         if lower.starts(with: "http://".utf8) {
@@ -45,9 +47,9 @@ extension HTTPRequestParser {
 
     /// "HTTP/" DIGIT "." DIGIT; well-formed versions other than 1.0 and 1.1 get 505.
     static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPVersion {
-        let b = Array(bytes)
-        guard b.count == 8, b[0...4].elementsEqual("HTTP/".utf8), b[6] == UInt8(ascii: "."),
-              let major = ASCII.decimal(b[5]), let minor = ASCII.decimal(b[7])
+        let s = bytes.startIndex   // read in place: a copy here was an allocation per request
+        guard bytes.count == 8, bytes[s..<(s + 5)].elementsEqual("HTTP/".utf8), bytes[s + 6] == UInt8(ascii: "."),
+              let major = ASCII.decimal(bytes[s + 5]), let minor = ASCII.decimal(bytes[s + 7])
         else { throw .badRequest("malformed HTTP version") }
         guard major == 1, minor <= 1 else {
             throw HTTPParseError(status: .versionNotSupported, reason: "HTTP/\(major).\(minor) is not supported")

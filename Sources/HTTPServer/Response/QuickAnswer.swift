@@ -2,12 +2,17 @@
 /// writes it straight into the connection's output, with no responder and no hop through the
 /// mailbox. For the requests that come by the hundred thousand a second and must cost next to
 /// nothing (liveness and readiness probes); anything else goes to the `HTTPHandler`.
+///
+/// The loop hands the handler one answer to fill and reuses its buffers for the next request, so
+/// a quick answer allocates nothing.
 public struct QuickAnswer: Sendable {
-    public var status: HTTPStatus
+    public var status: HTTPStatus = .ok
     /// Header lines, each `Name: value\r\n`, as the handler vouches for them (no CR, LF or NUL in
     /// a value; a token for a name); the server adds Date, Content-Length and Connection.
-    public var headerLines: [UInt8]
-    public var body: [UInt8]
+    public var headerLines: [UInt8] = []
+    public var body: [UInt8] = []
+
+    public init() {}
 
     public init(status: HTTPStatus, headerLines: [UInt8], body: [UInt8]) {
         self.status = status
@@ -15,29 +20,28 @@ public struct QuickAnswer: Sendable {
         self.body = body
     }
 
-    /// Appends `Name: value\r\n` to header lines being built.
-    public static func appendHeader(_ name: String, _ value: some Sequence<UInt8>, to lines: inout [UInt8]) {
-        lines.append(contentsOf: name.utf8)
-        lines.append(contentsOf: ": ".utf8)
-        lines.append(contentsOf: value)
-        lines.append(contentsOf: "\r\n".utf8)
+    /// Empties it for the next request, keeping the buffers.
+    mutating func clear() {
+        status = .ok
+        headerLines.removeAll(keepingCapacity: true)
+        body.removeAll(keepingCapacity: true)
     }
 }
 
-/// Looks at a complete request without a body and returns its answer, or nil to have the
-/// `HTTPHandler` take it. Runs on the loop thread for every such request: it must be quick and
-/// must not block.
-public typealias QuickHandler = @Sendable (HTTPRequestHead) -> QuickAnswer?
+/// Fills in the answer to a complete request without a body and returns true, or returns false
+/// to have the `HTTPHandler` take it. Runs on the loop thread for every such request: it must be
+/// quick and must not block.
+public typealias QuickHandler = @Sendable (HTTPRequestHead, inout QuickAnswer) -> Bool
 
 extension ResponseWriter {
     /// A quick answer as it goes on the wire: the same head `full` writes for the same status,
     /// headers and body (HEAD: the headers alone).
-    static func appendQuick(_ answer: QuickAnswer, isHead: Bool, keepAlive: Bool, requestVersion: HTTPVersion,
+    /// - Parameter dateLine: `Date: <now>\r\n`.
+    static func appendQuick(_ answer: QuickAnswer, dateLine: [UInt8], isHead: Bool, keepAlive: Bool, requestVersion: HTTPVersion,
                             to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + 128 + answer.headerLines.count + answer.body.count)
         out.append(contentsOf: statusLine(answer.status))
-        out.append(contentsOf: "Date: ".utf8)
-        out.append(contentsOf: HTTPDate.now())
-        out.append(contentsOf: "\r\n".utf8)
+        out.append(contentsOf: dateLine)
         out.append(contentsOf: answer.headerLines)
         if answer.status.mayHaveBody {
             out.append(contentsOf: "Content-Length: ".utf8)
