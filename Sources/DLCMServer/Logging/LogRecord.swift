@@ -15,12 +15,19 @@ struct LogRecord {
     ]
     private static let rank = Dictionary(uniqueKeysWithValues: leadingKeys.enumerated().map { ($1, $0) })
 
-    /// The fields in line order, read from the dictionary once (this runs for every request).
+    /// The fields in line order (this runs for every request): the known ones looked up in
+    /// their order, then any others sorted by name. (Sorting them all with a rank looked up in
+    /// each comparison was a third of a request line's cost.)
     var orderedFields: [(key: String, value: Logger.MetadataValue)] {
-        fields.map { ($0.key, $0.value) }.sorted { a, b in
-            let ra = Self.rank[a.key] ?? Int.max, rb = Self.rank[b.key] ?? Int.max
-            return ra != rb ? ra < rb : a.key < b.key
+        var out: [(key: String, value: Logger.MetadataValue)] = []
+        out.reserveCapacity(fields.count)
+        for key in Self.leadingKeys {
+            if let value = fields[key] { out.append((key, value)) }
         }
+        if out.count < fields.count {
+            out += fields.filter { Self.rank[$0.key] == nil }.map { ($0.key, $0.value) }.sorted { $0.key < $1.key }
+        }
+        return out
     }
 
     var textLine: String { String(decoding: textBytes, as: UTF8.self) }
