@@ -112,6 +112,15 @@ final class FakeModel: EngineModel {
     }
 }
 
+/// Greedy picking (temperature 0) of at most `maxTokens` tokens: the scripted model's one likely
+/// token each time.
+func greedy(_ maxTokens: Int) -> GenerationParameters {
+    var p = GenerationParameters()
+    p.maxTokens = maxTokens
+    p.sampling.temperature = 0
+    return p
+}
+
 /// Events of requests, collected across the engine thread.
 final class EventLog: @unchecked Sendable {
     private let events = Locked<[Int: [EngineEvent]]>([:])

@@ -14,13 +14,6 @@ import Testing
         return engine
     }
 
-    func greedy(_ maxTokens: Int) -> GenerationParameters {
-        var p = GenerationParameters()
-        p.maxTokens = maxTokens
-        p.sampling.temperature = 0
-        return p
-    }
-
     func request(_ log: EventLog, _ i: Int, prompt: [Int32] = [0, 5, 6, 7], _ p: GenerationParameters,
                  reportConcepts: Bool = false) -> EngineRequest {
         EngineRequest(prompt: prompt, parameters: p, reportConcepts: reportConcepts) { log.add(i, $0) }

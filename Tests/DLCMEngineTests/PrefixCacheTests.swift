@@ -65,17 +65,7 @@ import Testing
 /// it still reads, and what it reports.
 @Suite struct PrefixCacheEngineTests {
     func start(_ model: FakeModel, chunk: Int = 4, cacheBytes: Int = 1 << 20, step: Double = 0) throws -> Engine {
-        let engine = Engine(bundle: try FakeModelEngineTests.bundle.get(), model: model,
-                            configuration: .init(prefillChunk: chunk, minimumStepSeconds: step, prefixCacheBytes: cacheBytes))
-        try engine.start()
-        return engine
-    }
-
-    func greedy(_ maxTokens: Int) -> GenerationParameters {
-        var p = GenerationParameters()
-        p.maxTokens = maxTokens
-        p.sampling.temperature = 0
-        return p
+        try FakeModelEngineTests().start(model, .init(prefillChunk: chunk, minimumStepSeconds: step, prefixCacheBytes: cacheBytes))
     }
 
     func request(_ log: EventLog, _ i: Int, _ prompt: [Int32], scope: String? = "", maxTokens: Int = 3,
@@ -195,6 +185,7 @@ import Testing
         try run(engine, log, 1, request(log, 1, next))
         #expect(stats(log, 1)?.cachedTokens == 12)
         #expect(engine.metrics.snapshot.finished == 2)   // the fill is not a request
+        #expect(engine.metrics.snapshot.prefixCacheQueriedTokens == 6 + 16 && engine.metrics.snapshot.prefixCacheHitTokens == 12)
         #expect(engine.metrics.snapshot.prefixCacheEntries == 4)   // and the new turn's last whole cell
         // Without cacheAnswer: only the prompt's cells.
         let other: [Int32] = [0] + (60...65).map { Int32($0) }

@@ -27,7 +27,7 @@ extension Engine {
             if case .prefilling(let read, let prompt) = slot {
                 let resumed = resume(s, read: read, over: cachedBlocks(s, from: read))
                 if resumed != read {
-                    prefixCache.recordQuery(prompt: 0, hit: resumed - read)
+                    if !s.request.isInternal { prefixCache.recordQuery(prompt: 0, hit: resumed - read) }
                     s.phase = .prefilling(read: resumed)
                     slot = .prefilling(read: resumed, prompt: prompt)
                 }
@@ -59,7 +59,8 @@ extension Engine {
             seq.reserve(tokens: min(s.request.prompt.count + s.request.parameters.maxTokens, model.config.maxSeqLen))
             s.sequence = seq
             let read = resume(s, read: 0, over: hits[i])
-            if reusesCache(s) { prefixCache.recordQuery(prompt: s.request.prompt.count, hit: read) }
+            // Answer fills resume most of what they read: counting them would flatter the hit rate.
+            if reusesCache(s) && !s.request.isInternal { prefixCache.recordQuery(prompt: s.request.prompt.count, hit: read) }
             s.phase = .prefilling(read: read)
             self.running.append(s)
         }
