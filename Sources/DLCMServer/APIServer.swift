@@ -25,6 +25,9 @@ public final class APIServer: Sendable {
     /// The ticks streamed events leave on.
     let streamClock: StreamClock
     let created = Int(Date().timeIntervalSince1970)
+    /// Where generation requests are parsed, tokenized, templated and handed to the engine, in
+    /// arrival order, off the event loop (`Route.offLoop`).
+    let preparation = DispatchQueue(label: "dlcm.prepare", qos: .userInitiated)
     private let draining = Atomic<Bool>(false)
     private let server = Locked<Server?>(nil)
     private let httpConfiguration: ServerConfiguration

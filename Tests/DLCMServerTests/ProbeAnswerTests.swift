@@ -1,5 +1,6 @@
 @testable import DLCMServer
 import Foundation
+import Locking
 import HTTPServer
 import Testing
 import TestSupport
@@ -48,5 +49,31 @@ import TestSupport
         #expect(try s.call("GET", "/ready").status == 401)   // not open: a key is needed
         #expect(try s.call("GET", "/ready", headers: [("Authorization", "Bearer sk-one")]).status == 200)
         #expect(try s.call("POST", "/health", json: "{}").status == 405)
+    }
+}
+
+/// Generation requests are prepared (parsed, tokenized, templated, compiled) on the preparation
+/// queue, not on the event loop: while one waits there, the loop keeps answering everything else.
+@Suite struct PreparationQueueTests {
+    @Test func theLoopAnswersWhilePreparationIsBusy() throws {
+        let s = try TestServer()
+        let release = DispatchSemaphore(value: 0)
+        s.api.preparation.async { release.wait() }   // the queue is busy (as with a slow schema)
+        let port = s.port
+        let answered = DispatchSemaphore(value: 0)
+        let status = Locked(0)
+        Thread {
+            let client = try? TestClient(port: port, receiveTimeout: 20)
+            try? client?.request("POST", "/v1/completions", body: Array(#"{"prompt":"Hi","max_tokens":2}"#.utf8),
+                                 contentType: "application/json", headers: [])
+            status.withLock { $0 = (try? client?.expectResponse(isHead: false).status) ?? -1 }
+            answered.signal()
+        }.start()
+        // The completion waits behind the busy queue; the loop serves probes, models, metrics.
+        for path in ["/health", "/v1/models", "/metrics", "/ready"] { #expect(try s.call("GET", path).status == 200) }
+        #expect(answered.wait(timeout: .now() + 0.2) == .timedOut)
+        release.signal()
+        #expect(answered.wait(timeout: .now() + 20) == .success)
+        #expect(status.withLock { $0 } == 200)
     }
 }

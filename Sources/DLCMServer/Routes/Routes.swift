@@ -10,14 +10,19 @@ extension APIServer {
         let template: String
         let methods: [String]
         let handler: RouteHandler
+        /// Run on the preparation queue instead of the event loop: routes that tokenize a prompt,
+        /// render a chat template or compile a schema (up to a tenth of a second for a large
+        /// one), work that would hold up every other connection's bytes on the loop.
         /// The template before a final `{name}` segment (the whole template when it has none),
         /// split once here: matching runs for every route on every request.
         let prefix: String
         let parameterized: Bool
+        let offLoop: Bool
 
-        init(template: String, methods: [String], handler: @escaping RouteHandler) {
+        init(template: String, methods: [String], offLoop: Bool = false, handler: @escaping RouteHandler) {
             self.template = template
             self.methods = methods
+            self.offLoop = offLoop
             self.handler = handler
             if let brace = template.utf8.firstIndex(of: UInt8(ascii: "{")) {
                 prefix = String(template[..<brace])
@@ -40,11 +45,11 @@ extension APIServer {
     }
 
     static let routes: [Route] = [
-        Route(template: "/v1/completions", methods: ["POST"]) { try $0.completions($1) },
-        Route(template: "/v1/chat/completions", methods: ["POST"]) { try $0.chatCompletions($1) },
-        Route(template: "/v1/segment", methods: ["POST"]) { try $0.segment($1) },
-        Route(template: "/v1/tokenize", methods: ["POST"]) { try $0.tokenize($1) },
-        Route(template: "/v1/detokenize", methods: ["POST"]) { try $0.detokenize($1) },
+        Route(template: "/v1/completions", methods: ["POST"], offLoop: true) { try $0.completions($1) },
+        Route(template: "/v1/chat/completions", methods: ["POST"], offLoop: true) { try $0.chatCompletions($1) },
+        Route(template: "/v1/segment", methods: ["POST"], offLoop: true) { try $0.segment($1) },
+        Route(template: "/v1/tokenize", methods: ["POST"], offLoop: true) { try $0.tokenize($1) },
+        Route(template: "/v1/detokenize", methods: ["POST"], offLoop: true) { try $0.detokenize($1) },
         Route(template: "/v1/models", methods: ["GET", "HEAD"]) { try $0.models($1) },
         Route(template: "/v1/models/{model}", methods: ["GET", "HEAD"]) { try $0.model($1) },
         Route(template: "/health", methods: ["GET", "HEAD"]) { $0.health($1) },
@@ -52,8 +57,9 @@ extension APIServer {
         Route(template: "/metrics", methods: ["GET", "HEAD"]) { $0.metricsRoute($1) },
     ]
 
-    /// The HTTP handler: runs on the event loop thread, so routes only parse, check and hand work
-    /// to the engine; nothing here blocks. Order: CORS preflight (no key needed, as browsers send
+    /// The HTTP handler: runs on the event loop thread. Routing, the key and the media type are
+    /// checked here; routes that tokenize, render a template or compile a schema then run on the
+    /// preparation queue (`offLoop`), the others here. Nothing blocks. Order: CORS preflight (no key needed, as browsers send
     /// none), then the API key (before 404, so the route table is not probed without a key), then
     /// routing, method and media type.
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
@@ -92,6 +98,14 @@ extension APIServer {
             exchange.respond(.unsupportedContentEncoding(coding))
             return
         }
+        if route.offLoop {
+            preparation.async { self.run(route, exchange) }
+        } else {
+            run(route, exchange)
+        }
+    }
+
+    private func run(_ route: Route, _ exchange: Exchange) {
         do {
             try route.handler(self, exchange)
         } catch let error as APIError {
