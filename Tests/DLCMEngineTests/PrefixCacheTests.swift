@@ -54,6 +54,31 @@ import Testing
         #expect(c.statistics.bytes <= c.capacityBytes)
     }
 
+    /// Segmented LRU: a block another request resumed from survives a flood of blocks nobody
+    /// reuses (plain LRU would evict it first: it is the oldest); protection holds at most the
+    /// protected share of the budget, beyond which the least recently used protected block
+    /// becomes evictable again.
+    @Test func aReusedPrefixOutlivesAFloodOfPromptsSeenOnce() throws {
+        let perBlock = PrefixCache.Entry(id: 0, key: .init(parent: 0, tokens: [1, 2]), root: -1, payload: Payload(1000),
+                                         probs: [0, 0], boundaries: [false, false]).bytes
+        let c = PrefixCache(capacityBytes: 5 * perBlock, blockTokens: 2)
+        let system = try #require(add(c, "", after: nil, [1, 2]))
+        c.reused(c.match(scope: "", prompt: [1, 2, 7], limit: 2))
+        #expect(c.statistics.protectedBytes == perBlock)
+        for k in 0..<12 { _ = add(c, "", after: nil, [Int32(50 + k), 0]) }
+        #expect(c.contains(system))
+        #expect(c.statistics.entries == 5 && c.statistics.bytes <= c.capacityBytes)
+        // Protect every block: only 4 of 5 (80%) stay protected, the oldest goes back.
+        let held = (0..<12).compactMap { k in c.match(scope: "", prompt: [Int32(50 + k), 0, 9], limit: 2).first }
+        c.reused(held)
+        #expect(c.statistics.protectedBytes == 4 * perBlock)
+        let before = Set(held.map(\.id) + [system])
+        _ = add(c, "", after: nil, [99, 99])
+        // The one block that lost its protection (the least recently used) was evicted.
+        #expect(before.filter { c.contains($0) }.count == 4)
+        #expect(c.contains(held.last!.id))
+    }
+
     @Test func offKeepsNothing() {
         let c = PrefixCache(capacityBytes: 0, blockTokens: 2)
         #expect(add(c, "", after: nil, [1, 2]) == nil)

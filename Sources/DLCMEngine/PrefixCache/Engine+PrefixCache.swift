@@ -40,6 +40,7 @@ extension Engine {
             s.promptProbs += e.probs
             s.promptBoundaries += e.boundaries
         }
+        if !s.request.isInternal { prefixCache.reused(blocks) }   // an answer fill's resuming is not a reuse
         let n = blocks.count * prefixCache.blockTokens
         s.cachedTokens += n
         s.cacheChainEnd = blocks.last!.id

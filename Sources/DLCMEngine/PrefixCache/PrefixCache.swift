@@ -18,8 +18,12 @@ protocol PrefixPayload: AnyObject {
 ///
 /// Each chain hangs from a scope (the request's salt and, unless shared, its API key): scopes
 /// never see each other's blocks. Blocks are copied into a request's own caches when it resumes,
-/// so no running request holds one, and any may go: the least recently used block without
-/// children is evicted first when the byte budget is reached. Engine thread only.
+/// so no running request holds one, and any may go. Eviction is a segmented LRU over the blocks
+/// without children: a block another request has resumed from is protected, and the least
+/// recently used unprotected block goes first, so a flood of prompts seen once cannot push out a
+/// prefix that is in use (a shared system prompt); protected blocks hold at most
+/// `protectedShare` of the budget, the least recently used of them returning to the unprotected
+/// ones beyond it. Engine thread only.
 final class PrefixCache {
     /// One cached block.
     final class Entry {
@@ -35,6 +39,8 @@ final class PrefixCache {
         let bytes: Int
         var children = 0
         var lastUsed: UInt64 = 0
+        /// A request other than the one that added it has resumed from it (see `reused`).
+        var protected = false
 
         init(id: Int, key: Key, root: Int, payload: any PrefixPayload, probs: [Float], boundaries: [Bool]) {
             self.id = id; self.key = key; self.root = root; self.payload = payload; self.probs = probs; self.boundaries = boundaries
@@ -58,7 +64,12 @@ final class PrefixCache {
         var evictions: UInt64 = 0
         var bytes = 0
         var entries = 0
+        /// Of `bytes`, those of protected blocks.
+        var protectedBytes = 0
     }
+
+    /// The most of the budget protected blocks may hold.
+    static let protectedShare = 0.8
 
     let capacityBytes: Int
     /// Tokens per block: the engine's prefill grid.
@@ -158,14 +169,32 @@ final class PrefixCache {
         return entry.id
     }
 
-    /// Evicts the least recently used block that no other block continues, other than `spared`
-    /// (the parent a block is being added to). False when there is none.
+    /// Blocks a request resumed from (not the one that added them): they become protected.
+    func reused(_ blocks: some Sequence<Entry>) {
+        for e in blocks where !e.protected && byID[e.id] != nil {
+            e.protected = true
+            statistics.protectedBytes += e.bytes
+        }
+        // Beyond the protected share, the least recently used protected blocks go back.
+        let limit = Int(Self.protectedShare * Double(capacityBytes))
+        while statistics.protectedBytes > limit {
+            guard let oldest = entries.values.filter(\.protected).min(by: { $0.lastUsed < $1.lastUsed }) else { break }
+            oldest.protected = false
+            statistics.protectedBytes -= oldest.bytes
+        }
+    }
+
+    /// Evicts a block that no other block continues, other than `spared` (the parent a block is
+    /// being added to): the least recently used unprotected one, else the least recently used.
+    /// False when there is none.
     private func evictOne(sparing spared: Int) -> Bool {
         var victim: Entry?
         for e in entries.values where e.children == 0 && e.id != spared {
-            if victim == nil || e.lastUsed < victim!.lastUsed { victim = e }
+            guard let v = victim else { victim = e; continue }
+            if (e.protected ? 1 : 0, e.lastUsed) < (v.protected ? 1 : 0, v.lastUsed) { victim = e }
         }
         guard let victim else { return false }
+        if victim.protected { statistics.protectedBytes -= victim.bytes }
         entries[victim.key] = nil
         byID[victim.id] = nil
         statistics.bytes -= victim.bytes
