@@ -7,6 +7,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -45,7 +46,15 @@ class Server:
         else:
             raise RuntimeError("server did not start in 60 s")
         self.pid = self.proc.pid
+        # Keep reading its log: a pipe nobody reads fills (64 KiB) and the server's next log
+        # write blocks, which stalls whichever of its threads is logging.
+        self.log_tail = []
+        threading.Thread(target=self._drain_log, daemon=True).start()
         print(f"server: {' '.join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd)} (pid {self.pid})", flush=True)
+
+    def _drain_log(self):
+        for line in self.proc.stdout:
+            self.log_tail = (self.log_tail + [line])[-50:]
 
     def __enter__(self):
         return self
