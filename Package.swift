@@ -104,7 +104,7 @@ let package = Package(
         // The OpenAI-compatible JSON API: routes, request parsing, SSE, metrics. Only the JSON/route
         // layer: HTTP transport in HTTPServer, scheduling in DLCMEngine.
         .target(name: "DLCMServer", dependencies: [
-            "HTTPServer", "DLCMEngine", "DLCMRuntime", "Tokenization", "Locking", "MonotonicTime", "StrictJSON", "StructuredOutput", .product(name: "Logging", package: "swift-log"),
+            "HTTPServer", "DLCMEngine", "DLCMRuntime", "Tokenization", "Locking", "MonotonicTime", "StrictJSON", "StructuredOutput", "SystemThread", .product(name: "Logging", package: "swift-log"),
         ]),
         // The command-line tool: generate, segment, bench, serve.
         .executableTarget(

@@ -176,6 +176,7 @@ struct ServeCommand: ParsableCommand {
         } else {
             logger.warning("stopped: drain timed out; requests still running were cut", metadata: ["drain_timeout_s": .stringConvertible(drain)])
         }
+        LogSink.flushStandardError()   // the log's last lines before the process exits
         _ = signals
     }
 }
@@ -191,6 +192,7 @@ private func describe(_ cors: CORSPolicy) -> String {
 /// One line on stderr for a startup failure (an error's own line breaks become spaces).
 private func complain(_ message: String) {
     let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+    LogSink.flushStandardError()   // log lines already queued go first
     FileHandle.standardError.write(Data("dlcm serve: error: \(line)\n".utf8))
 }
 

@@ -1,3 +1,4 @@
+import DLCMServer
 import Dispatch
 import Foundation
 import Logging
@@ -23,6 +24,7 @@ final class ShutdownSignals: @unchecked Sendable {
                     first.signal()
                 } else {
                     logger.warning("second signal: exiting without finishing the drain", metadata: ["signal": .string(Self.name(sig))])
+                    LogSink.flushStandardError(timeout: 0.5)   // that line and those before it, briefly
                     _exit(128 + sig)
                 }
             }

@@ -56,19 +56,13 @@ public final class LogSink: Sendable {
     /// A line without its newline.
     func write(bytes line: [UInt8]) { writeLine(line) }
 
-    public static let standardError = LogSink(bytes: { line in
-        var bytes = line
-        bytes.append(0x0A)
-        stderrLock.withLock {
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeBytes { Foundation.write(2, $0.baseAddress! + offset, $0.count - offset) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                offset += n
-            }
-        }
-    })
+    /// Standard error, through a writer thread (`LogWriter`): logging never waits on the reader.
+    public static let standardError = LogSink(bytes: { line in LogWriter.standardError.append(line) })
+
+    /// Waits, at most `timeout` seconds, until the lines logged to standard error so far are
+    /// written (before the process exits). False when the reader did not take them in time.
+    @discardableResult
+    public static func flushStandardError(timeout: Double = 2) -> Bool { LogWriter.standardError.flush(timeout: timeout) }
 }
 
-private let stderrLock = NSLock()
+
