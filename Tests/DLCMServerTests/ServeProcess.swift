@@ -19,7 +19,8 @@ final class ServeProcess {
     private let readers = DispatchGroup()
 
     /// Starts `dlcm <arguments>` (on the fixture model unless `--model` is given).
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    /// - Parameter readsStandardError: false leaves its stderr pipe unread (a stalled log reader).
+    init(_ arguments: [String], environment: [String: String] = [:], readsStandardError: Bool = true) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw TestClientError(description: "no dlcm binary at \(Self.binary): run `swift build` first")
         }
@@ -33,7 +34,7 @@ final class ServeProcess {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        for (pipe, buffer) in [(out, stdout), (err, stderr)] {
+        for (pipe, buffer) in readsStandardError ? [(out, stdout), (err, stderr)] : [(out, stdout)] {
             readers.enter()
             Thread.detachNewThread { [readers] in
                 while true {

@@ -231,6 +231,21 @@ import TestSupport
             #expect(help.contains(flag), "\(flag)")
         }
     }
+
+    /// A log reader that stops reading (its pipe fills at 64 KiB) never holds up requests: the
+    /// lines wait for the log's writer thread, then are dropped. Thousands of request lines
+    /// (about 200 bytes each at info) go to a stderr nobody reads.
+    @Test func aStalledLogReaderDoesNotStallTheServer() throws {
+        let p = try ServeProcess(["serve", "--port", "0", "--threads", "1"], readsStandardError: false)
+        let port = try p.waitForPort()
+        let client = try TestClient(port: port, receiveTimeout: 5)
+        for _ in 0..<2000 {
+            try client.request("GET", "/v1/models", headers: [])
+            #expect(try client.expectResponse().status == 200)
+        }
+        #expect(try TestClient.get(port: port, "/health").status == 200)
+        p.signal(SIGKILL)
+    }
 }
 
 extension TestClient {
