@@ -168,6 +168,7 @@ extension EventLoop {
         connection.sequence += 1
         connection.state = .inFlight
         connection.responseStarted = true
+        connection.timer.enter(connection.inputEnded ? .halfClosed : .handler, now: now)   // as `dispatch` does
         counters.increment(counters.requests)
         let keepAlive = head.keepAlive && !draining
         connection.responseEnd = keepAlive ? .keepAlive : .close
