@@ -6,11 +6,11 @@ import Glibc
 #endif
 
 /// Log lines handed to a thread of their own, which writes them in batches. Whoever logs (the
-/// event loop, the engine thread) only copies the line into a buffer: one `write(2)` per line
-/// was a quarter of a plain request's cost at info, and a log reader that stops reading (a full
-/// pipe, a stuck collector) would block the logging thread, and with it every connection, until
-/// it read again. Past `capacity` bytes waiting, lines are dropped and counted, and a line saying
-/// how many goes out with the next batch.
+/// event loop, the engine thread) only copies the line into a buffer: with a `write(2)` per line
+/// on the logging thread, a log reader that stops reading (a full pipe, a stuck collector)
+/// blocked that thread, and with it every connection, until it read again. Past `capacity` bytes
+/// waiting, lines are dropped and counted, and a line saying how many goes out with the next
+/// batch. The writer thread lives as long as the process (the writers are process-wide).
 final class LogWriter: @unchecked Sendable {
     private struct State {
         var pending: [UInt8] = []
